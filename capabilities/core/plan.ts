@@ -1,0 +1,161 @@
+// Composition of the core for its three callers: admission of one Deployment, the companions
+// of one namespace (reconcile and render), and the whole offline render.
+import { CONFIG_MAP_KEY, CONFIG_MAP_NAME } from "./constants";
+import { type ClusterConfig, DEFAULT_CLUSTER_CONFIG, type NamespaceSettings, parseClusterConfig, resolveNamespace } from "./config";
+import { applyDefaults } from "./defaults";
+import { portName } from "./defaults/container";
+import { type Owner } from "./generators/common";
+import { generateHpa } from "./generators/hpa";
+import { generatePublicPolicy, generateRequireJwtPolicy } from "./generators/authorization-policy";
+import { generateRequestAuthentication } from "./generators/request-authentication";
+import { generateService } from "./generators/service";
+import { generateVirtualService } from "./generators/virtual-service";
+import { checkRouteClash, checkWorkload } from "./policy";
+import { type Finding, type Problem, deny } from "./problems";
+import type { Companion, KubeObject, V1Deployment } from "./types";
+import { type WorkloadSettings, isManaged, resolveWorkload } from "./workload";
+
+export interface Admission {
+  /** The Deployment with defaults filled in; the input itself when it cannot be resolved. */
+  mutated: V1Deployment;
+  settings?: WorkloadSettings;
+  problems: Problem[];
+}
+
+/** Admits one labelled Deployment: defaults, then policy. `siblings` are the namespace's other managed Deployments. */
+export function admitDeployment(
+  deployment: V1Deployment,
+  ns: NamespaceSettings,
+  cluster: ClusterConfig,
+  siblings: readonly V1Deployment[],
+): Admission {
+  const { settings, problems } = resolveWorkload(deployment, ns, cluster);
+  if (!settings) return { mutated: deployment, problems };
+  const mutated = applyDefaults(deployment, settings);
+  const others = siblings.flatMap(d => resolveWorkload(d, ns, cluster).settings ?? []);
+  return { mutated, settings, problems: [...checkWorkload(mutated, settings), ...checkRouteClash(settings, others)] };
+}
+
+export interface PlannedApp {
+  settings: WorkloadSettings;
+  /** The stored (mutated) Deployment: its port names decide the Service's targetPort. */
+  deployment: V1Deployment;
+  owner?: Owner;
+}
+
+/** A namespace gets objects when it holds a managed Deployment or asks on the Namespace itself. */
+export const namespaceIsActive = (ns: NamespaceSettings, apps: readonly PlannedApp[]): boolean =>
+  apps.length > 0 || ns.activatedByNamespace;
+
+/** Every companion a namespace should have (SPEC §5), in the canonical order. */
+export function planNamespace(ns: NamespaceSettings, apps: readonly PlannedApp[]): Companion[] {
+  if (!namespaceIsActive(ns, apps)) return [];
+  const perApp = apps.flatMap(({ settings, deployment, owner }) => {
+    const container = deployment.spec?.template?.spec?.containers?.[settings.containerIndex];
+    return [
+      generateService(settings, portName(container, settings.port) ?? "http", owner),
+      generateHpa(settings, owner),
+      generatePublicPolicy(settings, owner),
+    ];
+  });
+  const settings = apps.map(a => a.settings);
+  const shared = [generateVirtualService(ns, settings), generateRequestAuthentication(ns), generateRequireJwtPolicy(ns)];
+  return sortCompanions([...perApp, ...shared].filter((o): o is NonNullable<typeof o> => o !== undefined));
+}
+
+const KIND_ORDER = ["Service", "HorizontalPodAutoscaler", "VirtualService", "RequestAuthentication", "AuthorizationPolicy"];
+
+const compareStrings = (a = "", b = ""): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export const compareCompanions = (a: KubeObject, b: KubeObject): number =>
+  KIND_ORDER.indexOf(a.kind ?? "") - KIND_ORDER.indexOf(b.kind ?? "") ||
+  compareStrings(a.metadata?.namespace, b.metadata?.namespace) ||
+  compareStrings(a.metadata?.name, b.metadata?.name);
+
+export const sortCompanions = <T extends KubeObject | Companion>(objects: T[]): T[] =>
+  [...objects].sort((a, b) => compareCompanions(a as KubeObject, b as KubeObject));
+
+/** Cluster-scoped kinds: every other kind takes the default namespace when it has none. */
+const CLUSTER_SCOPED = new Set([
+  "Namespace", "Node", "PersistentVolume", "StorageClass", "CustomResourceDefinition", "ClusterRole",
+  "ClusterRoleBinding", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
+  "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "MutatingAdmissionPolicy",
+  "MutatingAdmissionPolicyBinding", "PriorityClass", "IngressClass", "RuntimeClass", "APIService",
+  "CSIDriver", "CSINode", "VolumeAttachment", "CertificateSigningRequest", "FlowSchema",
+  "PriorityLevelConfiguration", "GatewayClass", "ClusterIssuer", "VolumeSnapshotClass",
+]);
+
+export const isDeployment = (o: KubeObject): boolean => o.kind === "Deployment" && (o.apiVersion ?? "").startsWith("apps/");
+
+export interface RenderOptions {
+  defaultNamespace: string;
+  /** From `--config`: wins over a ConfigMap in the input. */
+  config?: ClusterConfig;
+}
+
+export interface RenderResult {
+  objects: KubeObject[];
+  problems: Problem[];
+}
+
+const configFindings = (object: string, findings: Finding[]): Problem[] =>
+  findings.map(f => deny(object, { ...f, field: `data[${CONFIG_MAP_KEY}].${f.field}` }));
+
+/** The offline render (SPEC §8): every input object, mutated where managed, then the companions. */
+export function render(input: readonly KubeObject[], options: RenderOptions): RenderResult {
+  const problems: Problem[] = [];
+  const objects = input.map(o => withNamespace(o, options.defaultNamespace));
+
+  const configMaps = objects.filter(o => o.kind === "ConfigMap" && o.metadata?.name === CONFIG_MAP_NAME);
+  let cluster = options.config ?? DEFAULT_CLUSTER_CONFIG;
+  configMaps.forEach((cm, i) => {
+    const object = `${cm.metadata?.namespace}/${CONFIG_MAP_NAME}`;
+    const text = (cm.data as Record<string, string> | undefined)?.[CONFIG_MAP_KEY] ?? "";
+    const parsed = parseClusterConfig(text);
+    if (!parsed.ok) problems.push(...configFindings(object, parsed.findings));
+    else if (i > 0) problems.push(deny(object, { field: "metadata.name", what: `a second ${CONFIG_MAP_NAME} is in the input`, fix: "keep one cluster config" }));
+    else if (!options.config) cluster = parsed.config;
+  });
+
+  const namespaceAnnotations = new Map<string, Record<string, string>>();
+  const namespaces = new Map<string, NamespaceSettings>();
+  for (const o of objects) {
+    if (o.kind !== "Namespace" || !o.metadata?.name || namespaceAnnotations.has(o.metadata.name)) continue;
+    namespaceAnnotations.set(o.metadata.name, o.metadata.annotations ?? {});
+  }
+  const namespaceOf = (name: string): NamespaceSettings => {
+    let ns = namespaces.get(name);
+    if (!ns) {
+      const resolved = resolveNamespace(name, namespaceAnnotations.get(name), cluster);
+      problems.push(...resolved.problems);
+      ns = resolved.settings;
+      namespaces.set(name, ns);
+    }
+    return ns;
+  };
+  [...namespaceAnnotations.keys()].forEach(namespaceOf);
+
+  const admitted = new Map<string, V1Deployment[]>();
+  const apps = new Map<string, PlannedApp[]>();
+  const output = objects.map(o => {
+    const d = o as V1Deployment;
+    if (!isDeployment(o) || !isManaged(d)) return o;
+    const nsName = d.metadata!.namespace!;
+    const ns = namespaceOf(nsName);
+    const siblings = admitted.get(nsName) ?? [];
+    const result = admitDeployment(d, ns, cluster, siblings);
+    problems.push(...result.problems);
+    admitted.set(nsName, [...siblings, result.mutated]);
+    if (result.settings) apps.set(nsName, [...(apps.get(nsName) ?? []), { settings: result.settings, deployment: result.mutated }]);
+    return result.mutated as KubeObject;
+  });
+
+  const companions = [...namespaces.values()].flatMap(ns => planNamespace(ns, apps.get(ns.name) ?? []));
+  return { objects: [...output, ...(sortCompanions(companions) as KubeObject[])], problems };
+}
+
+function withNamespace(o: KubeObject, defaultNamespace: string): KubeObject {
+  if (CLUSTER_SCOPED.has(o.kind ?? "") || o.metadata?.namespace) return o;
+  return { ...o, metadata: { ...(o.metadata ?? {}), namespace: defaultNamespace } };
+}
+

@@ -1,0 +1,86 @@
+// Admission policy on a Deployment after its defaults (SPEC §6.1–6.2). Resolution problems
+// (annotations, kind, profile, container) come from resolveWorkload; these need the mutated object.
+import type { V1Container } from "@kubernetes/client-node";
+import { DA } from "./constants";
+import { flagValue, hasEnv, portName } from "./defaults/container";
+import { CREDENTIALS, flagGiven } from "./defaults/oauth2-proxy";
+import { annotationField } from "./parse";
+import { type Problem, deny, quote, warn } from "./problems";
+import type { V1Deployment } from "./types";
+import type { WorkloadSettings } from "./workload";
+
+const containerField = (c: V1Container, part: string): string => `spec.template.spec.containers[${c.name}].${part}`;
+
+export function checkWorkload(mutated: V1Deployment, s: WorkloadSettings): Problem[] {
+  const object = `${s.namespace}/${s.app}`;
+  const c = mutated.spec!.template.spec!.containers[s.containerIndex];
+  const problems: Problem[] = [];
+
+  if (portName(c, s.port) === undefined) {
+    const taken = (c.ports ?? []).find(p => p.name === "http");
+    problems.push(deny(object, {
+      field: containerField(c, "ports"),
+      what: taken ? `port name "http" is used by port ${taken.containerPort}, not by the app port ${s.port}` : `port ${s.port} has no name`,
+      fix: taken ? `set ${DA.port}: "${taken.containerPort}", or rename that port` : `name port ${s.port}, such as "http"`,
+    }));
+  }
+
+  if (s.kind === "oauth2-proxy") problems.push(...checkOauth2Proxy(object, c, s));
+  if (s.kind === "librechat" && !hasEnv(c, "MONGO_URI") && (c.envFrom ?? []).length === 0) {
+    problems.push(warn(object, { field: containerField(c, "env"), what: "MONGO_URI is not set", fix: "set MONGO_URI in env or through envFrom (a Secret): LibreChat needs MongoDB" }));
+  }
+  if (s.autoscale !== "off" && c.resources?.requests?.cpu === undefined) {
+    problems.push(warn(object, { field: containerField(c, "resources.requests.cpu"), what: "is not set, so CPU autoscaling cannot work", fix: `set a CPU request, use an infra profile with one, or set ${DA.autoscale}: "off"` }));
+  }
+  problems.push(...literalSecrets(object, c));
+  return problems;
+}
+
+function checkOauth2Proxy(object: string, c: V1Container, s: WorkloadSettings): Problem[] {
+  const problems: Problem[] = [];
+  if (!s.upstream && !flagGiven(c, "upstream")) {
+    problems.push(deny(object, { field: annotationField(DA.upstream), what: "oauth2-proxy has no upstream", fix: `set ${DA.upstream} to the Service it protects, such as "librechat-backend", or pass --upstream` }));
+  }
+  if (!s.ns.tenantId && !flagGiven(c, "oidc-issuer-url")) {
+    problems.push(deny(object, { field: containerField(c, "args"), what: "oauth2-proxy has no OIDC issuer", fix: "set the tenant (ai-workloads.io/aad-tenant-id on the Namespace, or aad.tenantId in the cluster config), or pass --oidc-issuer-url" }));
+  }
+  const fromEnvFrom = (c.envFrom ?? []).length > 0;
+  for (const cred of CREDENTIALS) {
+    const given = hasEnv(c, cred.env) || cred.flags.some(f => flagGiven(c, f)) || fromEnvFrom || s.oauth2Secret !== undefined;
+    if (!given) {
+      problems.push(deny(object, { field: containerField(c, "env"), what: `oauth2-proxy has no ${cred.key.replace("-", " ")}`, fix: `set ${DA.oauth2Secret} to a Secret with keys client-id, client-secret and cookie-secret, or set ${cred.env} from a Secret` }));
+    }
+  }
+  return problems;
+}
+
+const SECRET_FLAGS = ["client-secret", "cookie-secret"];
+const SECRET_ENV = ["OAUTH2_PROXY_CLIENT_SECRET", "OAUTH2_PROXY_COOKIE_SECRET"];
+
+/** Warns without echoing the value: messages reach logs and terminals. */
+function literalSecrets(object: string, c: V1Container): Problem[] {
+  const problems: Problem[] = [];
+  for (const flag of SECRET_FLAGS) {
+    if (flagValue(c, flag) !== undefined) {
+      problems.push(warn(object, { field: containerField(c, "args"), what: `--${flag} is given as a literal value`, fix: `move it to a Secret and use ${DA.oauth2Secret} or env valueFrom.secretKeyRef` }));
+    }
+  }
+  for (const e of c.env ?? []) {
+    if (SECRET_ENV.includes(e.name) && e.value !== undefined) {
+      problems.push(warn(object, { field: containerField(c, `env[${e.name}]`), what: "is a literal value", fix: "use valueFrom.secretKeyRef, or ai-workloads.io/oauth2-secret" }));
+    }
+  }
+  return problems;
+}
+
+/** SPEC §5: two exposed apps may not share a route path in a namespace; the later is denied. */
+export function checkRouteClash(s: WorkloadSettings, others: readonly WorkloadSettings[]): Problem[] {
+  if (!s.expose) return [];
+  const clash = others.find(o => o.app !== s.app && o.expose && o.path === s.path);
+  if (!clash) return [];
+  return [deny(`${s.namespace}/${s.app}`, {
+    field: annotationField(DA.pathPrefix),
+    what: `route path ${quote(s.path)} is already used by Deployment ${quote(clash.app)}`,
+    fix: `set ${DA.pathPrefix} to another path, or ${DA.expose}: "false"`,
+  })];
+}

@@ -1,0 +1,103 @@
+// Kubernetes types come from @kubernetes/client-node (what pepr re-exports); Istio's are
+// written here once, covering the fields this module generates or reads.
+import type {
+  V1Container,
+  V1OwnerReference,
+  V1Deployment,
+  V2HorizontalPodAutoscaler,
+  V1Namespace,
+  V1ObjectMeta,
+  V1Service,
+} from "@kubernetes/client-node";
+
+export type { V1Container, V1Deployment, V2HorizontalPodAutoscaler, V1Namespace, V1Service };
+
+/** Any Kubernetes object as read from YAML/JSON: only the envelope is known. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: V1ObjectMeta;
+  [key: string]: unknown;
+}
+
+export type Labels = Record<string, string>;
+
+interface IstioObject<Kind extends string, Spec> {
+  apiVersion: string;
+  kind: Kind;
+  metadata: { name: string; namespace: string; labels: Labels; ownerReferences?: V1OwnerReference[] };
+  spec: Spec;
+}
+
+export interface StringMatch {
+  exact?: string;
+  prefix?: string;
+  regex?: string;
+}
+
+export interface HttpRoute {
+  name: string;
+  match: { uri: StringMatch }[];
+  rewrite: { uri: string };
+  route: { destination: { host: string; port: { number: number } } }[];
+}
+
+export type VirtualService = IstioObject<"VirtualService", { hosts: string[]; gateways: string[]; http: HttpRoute[] }>;
+
+export interface JwtRule {
+  issuer: string;
+  jwksUri: string;
+  audiences?: string[];
+  forwardOriginalToken: boolean;
+}
+
+export type RequestAuthentication = IstioObject<"RequestAuthentication", { jwtRules: JwtRule[] }>;
+
+export interface PolicySource {
+  principals?: string[];
+  notPrincipals?: string[];
+  requestPrincipals?: string[];
+  notRequestPrincipals?: string[];
+  namespaces?: string[];
+  notNamespaces?: string[];
+  ipBlocks?: string[];
+  notIpBlocks?: string[];
+  remoteIpBlocks?: string[];
+  notRemoteIpBlocks?: string[];
+}
+
+export interface PolicyOperation {
+  hosts?: string[];
+  notHosts?: string[];
+  ports?: string[];
+  notPorts?: string[];
+  methods?: string[];
+  notMethods?: string[];
+  paths?: string[];
+  notPaths?: string[];
+}
+
+export interface PolicyCondition {
+  key: string;
+  values?: string[];
+  notValues?: string[];
+}
+
+export interface PolicyRule {
+  from?: { source: PolicySource }[];
+  to?: { operation: PolicyOperation }[];
+  when?: PolicyCondition[];
+}
+
+export interface AuthorizationPolicySpec {
+  action?: "ALLOW" | "DENY" | "AUDIT" | "CUSTOM";
+  selector?: { matchLabels: Labels };
+  rules?: PolicyRule[];
+  provider?: { name: string };
+  targetRef?: unknown;
+  targetRefs?: unknown[];
+}
+
+export type AuthorizationPolicy = IstioObject<"AuthorizationPolicy", AuthorizationPolicySpec>;
+
+export type Companion = V1Service | V2HorizontalPodAutoscaler | VirtualService | RequestAuthentication | AuthorizationPolicy;

@@ -1,0 +1,118 @@
+// A managed Deployment's settings: Deployment annotations over the namespace layer (SPEC §3).
+import { ANNOTATION_PREFIX, DA, DEFAULT_PORT, KIND_LABEL, REFERENCE_DEFAULT_PORT, WORKLOAD_KINDS, type WorkloadKind, isWorkloadKind } from "./constants";
+import type { ClusterConfig, InfraProfile, NamespaceSettings } from "./config";
+import { type Autoscale, annotationField, parseAutoscale, parseBoolean, parseLabelName, parseName, parsePathPrefix, parsePercent, parsePort, parsePublicPaths, parseReference } from "./parse";
+import { type Parsed, type Problem, deny, quote } from "./problems";
+import type { Labels, V1Deployment } from "./types";
+
+export interface WorkloadSettings {
+  app: string;
+  namespace: string;
+  kind: WorkloadKind;
+  /** Index of the primary container in spec.template.spec.containers. */
+  containerIndex: number;
+  port: number;
+  expose: boolean;
+  /** Route path, no trailing slash (`/` for the root). */
+  path: string;
+  publicPaths: string[];
+  autoscale: Autoscale | "off";
+  autoscaleCpu: number;
+  profileName: string;
+  profile: InfraProfile;
+  settingsConfigMap: string;
+  openaiBackend?: string;
+  upstream?: string;
+  oauth2Secret?: string;
+  /** The Deployment's spec.selector.matchLabels: pod selector of every companion. */
+  selector: Labels;
+  ns: NamespaceSettings;
+}
+
+export const KNOWN_DEPLOYMENT_ANNOTATIONS: readonly string[] = Object.values(DA);
+
+export const objectRef = (d: { metadata?: { namespace?: string; name?: string } }): string =>
+  `${d.metadata?.namespace ?? "default"}/${d.metadata?.name ?? ""}`;
+
+/** The kind label's value, or undefined for a Deployment the module does not manage. */
+export const kindLabel = (d: V1Deployment): string | undefined => d.metadata?.labels?.[KIND_LABEL];
+
+export const isManaged = (d: V1Deployment): boolean => kindLabel(d) !== undefined;
+
+export function resolveWorkload(
+  deployment: V1Deployment,
+  ns: NamespaceSettings,
+  cluster: ClusterConfig,
+): { settings?: WorkloadSettings; problems: Problem[] } {
+  const object = `${ns.name}/${deployment.metadata?.name ?? ""}`;
+  const problems: Problem[] = [];
+  const a: Record<string, string> = deployment.metadata?.annotations ?? {};
+  const take = <T>(key: string, parse: (f: string, s: string) => Parsed<T>): T | undefined => {
+    const raw = a[key];
+    if (raw === undefined) return undefined;
+    const parsed = parse(annotationField(key), raw);
+    if (parsed.ok) return parsed.value;
+    problems.push(deny(object, parsed.error));
+    return undefined;
+  };
+
+  const kindValue = kindLabel(deployment) ?? "";
+  if (!isWorkloadKind(kindValue)) {
+    problems.push(deny(object, { field: `metadata.labels[${KIND_LABEL}]`, what: `${quote(kindValue)} is not a known kind`, fix: `use one of ${WORKLOAD_KINDS.join(", ")}` }));
+  }
+  for (const key of Object.keys(a).sort()) {
+    if (key.startsWith(ANNOTATION_PREFIX) && !KNOWN_DEPLOYMENT_ANNOTATIONS.includes(key)) {
+      problems.push(deny(object, { field: annotationField(key), what: "is not a known Deployment annotation", fix: `use one of ${KNOWN_DEPLOYMENT_ANNOTATIONS.join(", ")}` }));
+    }
+  }
+  const kind = isWorkloadKind(kindValue) ? kindValue : "mlserver";
+  const app = deployment.metadata?.name ?? "";
+  const namespace = ns.name;
+
+  const containers = deployment.spec?.template?.spec?.containers ?? [];
+  const containerName = take(DA.container, (f, s) => parseLabelName(f, s, "container"));
+  let containerIndex = 0;
+  if (containers.length === 0) {
+    problems.push(deny(object, { field: "spec.template.spec.containers", what: "has no containers", fix: "add the workload's container" }));
+  } else if (containerName !== undefined) {
+    containerIndex = containers.findIndex(c => c.name === containerName);
+    if (containerIndex < 0) {
+      problems.push(deny(object, { field: annotationField(DA.container), what: `no container is named ${quote(containerName)}`, fix: `name one of ${containers.map(c => quote(c.name)).join(", ")}, or remove the annotation to use the first container` }));
+      containerIndex = 0;
+    }
+  }
+
+  const selector = deployment.spec?.selector?.matchLabels;
+  if (!selector || Object.keys(selector).length === 0) {
+    problems.push(deny(object, { field: "spec.selector.matchLabels", what: "is empty", fix: "select the pods with matchLabels such as { app: <name> }: companions select pods by them" }));
+  }
+
+  const profileName = take(DA.infraProfile, (f, s) => parseLabelName(f, s, "infra profile")) ?? "default";
+  const profile = cluster.infraProfiles[profileName];
+  if (!profile) {
+    problems.push(deny(object, { field: annotationField(DA.infraProfile), what: `${quote(profileName)} is not a known infra profile`, fix: `use one of ${Object.keys(cluster.infraProfiles).sort().join(", ")}, or add it under infraProfiles in the ai-workloads-config ConfigMap` }));
+  }
+
+  const defaultPath = `${ns.basePath === "/" ? "" : ns.basePath}/${app}`;
+  const settings: WorkloadSettings = {
+    app,
+    namespace,
+    kind,
+    containerIndex,
+    port: take(DA.port, parsePort) ?? DEFAULT_PORT[kind],
+    expose: take(DA.expose, parseBoolean) ?? true,
+    path: take(DA.pathPrefix, (f, s) => parsePathPrefix(f, s, ns.basePath)) ?? defaultPath,
+    publicPaths: take(DA.publicPaths, parsePublicPaths) ?? (kind === "oauth2-proxy" ? ["/*"] : []),
+    autoscale: take(DA.autoscale, parseAutoscale) ?? (kind === "mlserver" ? { min: 1, max: 10 } : "off"),
+    autoscaleCpu: take(DA.autoscaleCpu, parsePercent) ?? 60,
+    profileName,
+    profile: profile ?? {},
+    settingsConfigMap: take(DA.settingsConfigMap, (f, s) => parseName(f, s, "ConfigMap")) ?? `${app}-settings`,
+    openaiBackend: take(DA.openaiBackend, (f, s) => parseReference(f, s, namespace, REFERENCE_DEFAULT_PORT["openai-backend"], "/v1")),
+    upstream: take(DA.upstream, (f, s) => parseReference(f, s, namespace, REFERENCE_DEFAULT_PORT.upstream, "")),
+    oauth2Secret: take(DA.oauth2Secret, (f, s) => parseName(f, s, "Secret")),
+    selector: selector ?? {},
+    ns,
+  };
+  return problems.length > 0 ? { problems } : { settings, problems };
+}

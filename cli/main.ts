@@ -1,0 +1,120 @@
+// `ai-workloads` CLI: a thin shell over the pure core. Exit codes: 0 ok, 1 policy violations,
+// 2 unreadable input, a YAML syntax error or a usage error (SPEC §8).
+import { type ClusterConfig, parseClusterConfig } from "../capabilities/core/config";
+import { render } from "../capabilities/core/plan";
+import { denials, formatProblem, warnings } from "../capabilities/core/problems";
+import { InputError, readSources, readText } from "./input";
+import { type Format, formatObjects } from "./output";
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  stdin: () => string;
+}
+
+const USAGE = `usage:
+  ai-workloads render -f <file|dir|-> [-f ...] [--config <config.yaml>] [-n <namespace>] [-o yaml|json]
+
+Renders what the cluster gets for the given manifests: every input object, mutated where
+managed, then the generated companions. Exit 0 ok, 1 policy violations, 2 bad input.
+`;
+
+export interface CommonOptions {
+  files: string[];
+  configFile?: string;
+  namespace: string;
+  output?: string;
+}
+
+class UsageError extends Error {}
+
+export function parseArgs(args: readonly string[]): CommonOptions {
+  const opts: CommonOptions = { files: [], namespace: "default" };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const eq = arg.indexOf("=");
+    const [flag, inline] = arg.startsWith("--") && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? args[++i];
+      if (v === undefined || v === "") throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case "-f":
+      case "--filename":
+        opts.files.push(value());
+        break;
+      case "--config":
+        opts.configFile = value();
+        break;
+      case "-n":
+      case "--namespace":
+        opts.namespace = value();
+        break;
+      case "-o":
+      case "--output":
+        opts.output = value();
+        break;
+      default:
+        throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
+    }
+  }
+  if (opts.files.length === 0) throw new UsageError("give at least one -f <file|dir|->");
+  return opts;
+}
+
+/** Reads `--config`: a syntax error is bad input (exit 2), an invalid value a violation (exit 1). */
+function loadConfig(file: string): { config?: ClusterConfig; lines: string[] } {
+  const result = parseClusterConfig(readText(file));
+  if (result.ok) return { config: result.config, lines: [] };
+  if (result.syntax) throw new InputError(`${file}:${result.syntax.line}: YAML syntax error: ${result.syntax.message}`);
+  return { lines: result.findings.map(f => `${file}: ${f.field}: ${f.what}; ${f.fix}`) };
+}
+
+export function runRender(args: readonly string[], io: Io): number {
+  const opts = parseArgs(args);
+  const format = (opts.output ?? "yaml") as Format;
+  if (format !== "yaml" && format !== "json") throw new UsageError(`-o must be yaml or json, not ${JSON.stringify(opts.output)}`);
+  const { config, lines: configLines } = opts.configFile ? loadConfig(opts.configFile) : { config: undefined, lines: [] };
+  const input = readSources(opts.files, io.stdin);
+  const result = render(input, { defaultNamespace: opts.namespace, config });
+  const denied = [...configLines, ...denials(result.problems).map(formatProblem)];
+  for (const w of warnings(result.problems)) io.stderr(`${formatProblem(w)}\n`);
+  if (denied.length > 0) {
+    for (const line of denied) io.stderr(`${line}\n`);
+    return 1;
+  }
+  io.stdout(formatObjects(result.objects, format));
+  return 0;
+}
+
+const COMMANDS: Record<string, (args: readonly string[], io: Io) => number> = {
+  render: runRender,
+};
+
+export function main(argv: readonly string[], io: Io): number {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "-h" || command === "--help" || command === "help") {
+    io.stdout(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  const run = COMMANDS[command];
+  try {
+    if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    if (rest.includes("-h") || rest.includes("--help")) {
+      io.stdout(USAGE);
+      return 0;
+    }
+    return run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`error: ${e.message}\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof InputError) {
+      io.stderr(`error: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,10 @@
+# Shared paths for build.sh / up.sh / down.sh (sourced, not executed).
+CP_HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=versions.env
+source "$CP_HERE/versions.env"
+CP_REPO="$(cd "$CP_HERE/../.." && pwd)"
+# Binaries live outside the repo so that clean checkouts and other engineers' trees reuse them.
+CP_CACHE="${AI_WORKLOADS_CACHE:-$HOME/.cache/ai-workloads}/controlplane/${K8S_VERSION}-${ETCD_VERSION}"
+CP_BIN="$CP_CACHE/bin"
+CP_BINS=(kube-apiserver kube-controller-manager kubectl etcd)
+CP_RUN="${AI_WORKLOADS_RUN:-/tmp/ai-workloads-cp}"
