@@ -1,0 +1,44 @@
+// What admission reads from the API server: the cluster config, a Namespace's annotations,
+// the namespace's other managed Deployments. Kept out of the core, which only gets values.
+import { K8s, Log, kind } from "pepr";
+import { CONFIG_MAP_KEY, CONFIG_MAP_NAME, DEFAULT_CONFIG_NAMESPACE, KIND_LABEL } from "./core/constants";
+import { type ClusterConfig, DEFAULT_CLUSTER_CONFIG, parseClusterConfig } from "./core/config";
+import type { V1Deployment } from "./core/types";
+
+export const configNamespace = (): string => process.env.AI_WORKLOADS_CONFIG_NAMESPACE || DEFAULT_CONFIG_NAMESPACE;
+
+/** Re-read at most this often; a config change reaches admission within this time. */
+const CONFIG_TTL_MS = 5_000;
+
+let lastValid: ClusterConfig = DEFAULT_CLUSTER_CONFIG;
+let readAt = 0;
+
+/**
+ * The cluster config, keeping the last valid one when the ConfigMap is invalid or cannot be
+ * read: an invalid config never replaces a valid one (SPEC §6.1).
+ */
+export async function clusterConfig(): Promise<ClusterConfig> {
+  if (Date.now() - readAt < CONFIG_TTL_MS) return lastValid;
+  readAt = Date.now();
+  try {
+    const cm = await K8s(kind.ConfigMap).InNamespace(configNamespace()).Get(CONFIG_MAP_NAME);
+    const parsed = parseClusterConfig(cm.data?.[CONFIG_MAP_KEY] ?? "");
+    if (parsed.ok) lastValid = parsed.config;
+    else Log.warn({ findings: parsed.findings.length }, "ai-workloads-config is invalid; keeping the last valid config");
+  } catch (e) {
+    // 404: no ConfigMap means built-in defaults; anything else keeps the last valid config.
+    if ((e as { status?: number }).status === 404) lastValid = DEFAULT_CLUSTER_CONFIG;
+    else Log.warn({ status: (e as { status?: number }).status }, "cannot read ai-workloads-config; keeping the last valid config");
+  }
+  return lastValid;
+}
+
+export async function namespaceAnnotations(namespace: string): Promise<Record<string, string>> {
+  const ns = await K8s(kind.Namespace).Get(namespace);
+  return ns.metadata?.annotations ?? {};
+}
+
+export async function managedDeployments(namespace: string): Promise<V1Deployment[]> {
+  const list = await K8s(kind.Deployment).InNamespace(namespace).WithLabel(KIND_LABEL).Get();
+  return list.items as V1Deployment[];
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Stop the test control plane started by up.sh (only the pids it recorded) and remove its run dir.
+set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
+
+# Zombies (parent not reaping yet) count as stopped.
+running() { [[ -e /proc/$1 ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+
+stop() { # name: TERM, then KILL after 10 s; skip pids that are no longer our binary
+  local name=$1 pidf="$CP_RUN/$1.pid" pid
+  [[ -f $pidf ]] || return 0
+  pid=$(cat "$pidf")
+  if [[ -n $pid && -r /proc/$pid/cmdline ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$CP_BIN/$name"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do running "$pid" || break; sleep 0.1; done
+    if running "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+    echo "controlplane: stopped $name (pid $pid)"
+  fi
+  rm -f "$pidf"
+}
+
+# Reverse start order: clients before the apiserver, the apiserver before etcd.
+stop kube-controller-manager
+stop kube-apiserver
+stop etcd
+rm -rf "$CP_RUN"
+echo "controlplane: down, removed $CP_RUN"

@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# Start a loopback-only Kubernetes test control plane (etcd + kube-apiserver +
+# kube-controller-manager, no kubelet), envtest-style, with all state in $CP_RUN.
+# Idempotent: if it is already running (pid files alive), it only prints how to use it.
+#
+# Env overrides:
+#   AI_WORKLOADS_RUN      run dir (default /tmp/ai-workloads-cp)
+#   AI_WORKLOADS_CACHE    binary cache root (default ~/.cache/ai-workloads)
+#   CP_APISERVER_PORT     apiserver secure port (default: a free port)
+#   CP_ETCD_PORT, CP_ETCD_PEER_PORT, CP_KCM_PORT   likewise
+#   ISTIO_CRDS            CRD yaml to install (default <repo>/../shared/crds/istio-crd-all.gen.yaml;
+#                         set to "" to skip)
+#   CP_TIMEOUT            seconds to wait for each readiness step (default 120)
+set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
+
+t0=$(date +%s.%N)
+elapsed() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
+log() { echo "controlplane: $*"; }
+die() { echo "controlplane: ERROR: $*" >&2; exit 1; }
+TIMEOUT="${CP_TIMEOUT:-120}"
+ISTIO_CRDS="${ISTIO_CRDS-$(cd "$CP_REPO/.." && pwd)/shared/crds/istio-crd-all.gen.yaml}"
+PROCS=(etcd kube-apiserver kube-controller-manager)
+
+# A pid file only counts if that pid is still our binary (pids get reused).
+alive() {
+  local name=$1 pidf="$CP_RUN/$1.pid" pid
+  [[ -f $pidf ]] || return 1
+  pid=$(cat "$pidf")
+  [[ -n $pid && -r /proc/$pid/cmdline ]] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$CP_BIN/$name"
+}
+
+n_alive=0
+for p in "${PROCS[@]}"; do alive "$p" && n_alive=$((n_alive + 1)); done
+if ((n_alive == ${#PROCS[@]})) && [[ -f $CP_RUN/env ]]; then
+  log "already running (pids in $CP_RUN); use: source $CP_RUN/env"
+  exit 0
+fi
+if ((n_alive > 0)) || [[ -d $CP_RUN ]]; then
+  # Half-dead or stale state is not worth repairing: start from scratch.
+  log "found stale/partial state in $CP_RUN, cleaning it up"
+  "$CP_HERE/down.sh"
+fi
+
+"$CP_HERE/build.sh"
+KUBECTL="$CP_BIN/kubectl"
+command -v openssl >/dev/null || die "openssl not found (apt-get install openssl)"
+
+mkdir -p "$CP_RUN"
+chmod 700 "$CP_RUN"
+PKI="$CP_RUN/pki"
+mkdir -p "$PKI"
+
+# ---- ports: loopback only ------------------------------------------------------
+# A port is free when nothing accepts a connection on 127.0.0.1:port.
+used_ports=" "
+free_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$((20000 + RANDOM % 30000))
+    [[ $used_ports == *" $p "* ]] && continue
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      used_ports+="$p "
+      echo "$p"
+      return 0
+    fi
+  done
+  die "no free port found"
+}
+APISERVER_PORT="${CP_APISERVER_PORT:-$(free_port)}"; used_ports+="$APISERVER_PORT "
+ETCD_PORT="${CP_ETCD_PORT:-$(free_port)}"; used_ports+="$ETCD_PORT "
+ETCD_PEER_PORT="${CP_ETCD_PEER_PORT:-$(free_port)}"; used_ports+="$ETCD_PEER_PORT "
+KCM_PORT="${CP_KCM_PORT:-$(free_port)}"; used_ports+="$KCM_PORT "
+SERVER="https://127.0.0.1:$APISERVER_PORT"
+
+# ---- certificates ----------------------------------------------------------------
+# Everything is throwaway and local; short-lived, 2048-bit RSA keeps generation fast.
+gen_ca() { # name cn
+  openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 30 -subj "/CN=$2" \
+    -keyout "$PKI/$1.key" -out "$PKI/$1.crt" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+}
+gen_cert() { # name ca subject extendedKeyUsage [subjectAltName]
+  local name=$1 ca=$2 subj=$3 eku=$4 san=${5:-}
+  openssl req -new -newkey rsa:2048 -nodes -subj "$subj" \
+    -keyout "$PKI/$name.key" -out "$PKI/$name.csr" 2>/dev/null
+  {
+    echo "basicConstraints=CA:FALSE"
+    echo "keyUsage=critical,digitalSignature,keyEncipherment"
+    echo "extendedKeyUsage=$eku"
+    [[ -n $san ]] && echo "subjectAltName=$san"
+  } >"$PKI/$name.ext"
+  openssl x509 -req -sha256 -days 30 -in "$PKI/$name.csr" -CA "$PKI/$ca.crt" -CAkey "$PKI/$ca.key" \
+    -CAcreateserial -extfile "$PKI/$name.ext" -out "$PKI/$name.crt" 2>/dev/null
+  rm -f "$PKI/$name.csr" "$PKI/$name.ext"
+}
+gen_ca ca ai-workloads-test-ca
+gen_cert apiserver ca "/CN=kube-apiserver" serverAuth \
+  "DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:10.96.0.1"
+gen_cert admin ca "/O=system:masters/CN=kubernetes-admin" clientAuth
+# The controller manager gets its own identity (bootstrap RBAC role system:kube-controller-manager)
+# so its writes never count as the admin's in the audit log.
+gen_cert kube-controller-manager ca "/CN=system:kube-controller-manager" clientAuth
+# Service-account token signing key pair.
+openssl genrsa -out "$PKI/sa.key" 2048 2>/dev/null
+openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null
+# Front proxy (aggregation layer) so aggregated APIs / extension apiservers can be tested.
+gen_ca front-proxy-ca front-proxy-ca
+gen_cert front-proxy-client front-proxy-ca "/CN=front-proxy-client" clientAuth
+chmod 600 "$PKI"/*.key
+
+kubeconfig() { # file user cert
+  cat >"$1" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: ai-workloads-test
+  cluster:
+    server: $SERVER
+    certificate-authority-data: $(base64 -w0 <"$PKI/ca.crt")
+users:
+- name: $2
+  user:
+    client-certificate-data: $(base64 -w0 <"$PKI/$3.crt")
+    client-key-data: $(base64 -w0 <"$PKI/$3.key")
+contexts:
+- name: ai-workloads-test
+  context:
+    cluster: ai-workloads-test
+    user: $2
+current-context: ai-workloads-test
+EOF
+  chmod 600 "$1"
+}
+kubeconfig "$CP_RUN/kubeconfig" kubernetes-admin admin
+kubeconfig "$CP_RUN/kube-controller-manager.kubeconfig" system:kube-controller-manager kube-controller-manager
+
+# ---- audit policy ----------------------------------------------------------------
+# Tests count write requests per user: log every write at Metadata, one event per
+# request (ResponseComplete only), and nothing else.
+cat >"$CP_RUN/audit-policy.yaml" <<'EOF'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived, ResponseStarted]
+rules:
+- level: Metadata
+  verbs: [create, update, patch, delete, deletecollection]
+- level: None
+EOF
+
+# ---- processes -------------------------------------------------------------------
+# setsid: detach from the caller's session so the plane outlives this script;
+# the child writes its own pid (before exec) so the pid file is exact.
+start() { # name args...
+  local name=$1; shift
+  setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$CP_RUN/$name.pid" "$CP_BIN/$name" "$@" \
+    </dev/null >"$CP_RUN/$name.log" 2>&1 &
+}
+wait_for() { # description command...
+  local desc=$1; shift
+  local deadline=$((SECONDS + TIMEOUT))
+  until "$@" >/dev/null 2>&1; do
+    for p in "${PROCS[@]}"; do
+      if [[ -f $CP_RUN/$p.pid ]] && ! alive "$p"; then
+        tail -n 30 "$CP_RUN/$p.log" >&2 || true
+        die "$p exited while waiting for $desc (log: $CP_RUN/$p.log)"
+      fi
+    done
+    ((SECONDS < deadline)) || die "timed out after ${TIMEOUT}s waiting for $desc"
+    sleep 0.2
+  done
+}
+https_ok() { # url : loopback only, client cert auth, never via a proxy
+  curl -sf --noproxy '*' --max-time 2 --cacert "$PKI/ca.crt" \
+    --cert "$PKI/admin.crt" --key "$PKI/admin.key" "$1" | grep -qx ok
+}
+
+# Endpoints may not hold a loopback IP, so the apiserver's own "kubernetes" Service gets
+# no endpoints (--endpoint-reconciler-type=none); nothing runs in-cluster anyway.
+# --unsafe-no-fsync: test data is disposable, fsync only slows the tests.
+start etcd --name=ai-workloads-test --data-dir="$CP_RUN/etcd-data" \
+  --listen-client-urls="http://127.0.0.1:$ETCD_PORT" --advertise-client-urls="http://127.0.0.1:$ETCD_PORT" \
+  --listen-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" \
+  --initial-cluster="ai-workloads-test=http://127.0.0.1:$ETCD_PEER_PORT" \
+  --unsafe-no-fsync --log-level=warn
+wait_for "etcd health" curl -sf --noproxy '*' --max-time 2 "http://127.0.0.1:$ETCD_PORT/health"
+log "etcd up on 127.0.0.1:$ETCD_PORT ($(elapsed)s)"
+
+start kube-apiserver \
+  --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
+  --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
+  --cert-dir="$PKI" --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key" \
+  --client-ca-file="$PKI/ca.crt" \
+  --authorization-mode=RBAC --allow-privileged=true \
+  --enable-admission-plugins=NamespaceLifecycle,ServiceAccount,MutatingAdmissionWebhook,ValidatingAdmissionWebhook \
+  --service-cluster-ip-range=10.96.0.0/16 \
+  --endpoint-reconciler-type=none \
+  --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+  --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
+  --requestheader-client-ca-file="$PKI/front-proxy-ca.crt" --requestheader-allowed-names=front-proxy-client \
+  --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+  --requestheader-extra-headers-prefix=X-Remote-Extra- \
+  --proxy-client-cert-file="$PKI/front-proxy-client.crt" --proxy-client-key-file="$PKI/front-proxy-client.key" \
+  --audit-policy-file="$CP_RUN/audit-policy.yaml" --audit-log-path="$CP_RUN/audit.log" \
+  --audit-log-mode=blocking --audit-log-format=json \
+  --profiling=false
+wait_for "kube-apiserver /readyz" https_ok "$SERVER/readyz"
+log "kube-apiserver ready on $SERVER ($(elapsed)s)"
+
+start kube-controller-manager \
+  --kubeconfig="$CP_RUN/kube-controller-manager.kubeconfig" \
+  --authentication-kubeconfig="$CP_RUN/kube-controller-manager.kubeconfig" \
+  --authorization-kubeconfig="$CP_RUN/kube-controller-manager.kubeconfig" \
+  --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --cert-dir="$CP_RUN/kcm-certs" \
+  --controllers='*' --use-service-account-credentials=true --leader-elect=false \
+  --service-account-private-key-file="$PKI/sa.key" --root-ca-file="$PKI/ca.crt" \
+  --cluster-signing-cert-file="$PKI/ca.crt" --cluster-signing-key-file="$PKI/ca.key" \
+  --service-cluster-ip-range=10.96.0.0/16 --profiling=false
+wait_for "kube-controller-manager /healthz" \
+  curl -sfk --noproxy '*' --max-time 2 "https://127.0.0.1:$KCM_PORT/healthz"
+
+export KUBECONFIG="$CP_RUN/kubeconfig"
+wait_for "namespace default" "$KUBECTL" get namespace default
+wait_for "serviceaccount default/default" "$KUBECTL" -n default get serviceaccount default
+log "controller-manager up, default ServiceAccount exists ($(elapsed)s)"
+
+cat >"$CP_RUN/env" <<EOF
+# Source me: test control plane started by hack/controlplane/up.sh
+export KUBECONFIG="$CP_RUN/kubeconfig"
+export PATH="$CP_BIN:\$PATH"
+export KUBECTL="$KUBECTL"
+export AI_WORKLOADS_RUN="$CP_RUN"
+export CP_APISERVER_URL="$SERVER"
+export CP_APISERVER_PORT="$APISERVER_PORT"
+export CP_ETCD_ENDPOINT="http://127.0.0.1:$ETCD_PORT"
+export CP_KCM_PORT="$KCM_PORT"
+export CP_AUDIT_LOG="$CP_RUN/audit.log"
+export CP_CA_FILE="$PKI/ca.crt"
+EOF
+
+# ---- Istio CRDs ------------------------------------------------------------------
+if [[ -n $ISTIO_CRDS ]]; then
+  [[ -f $ISTIO_CRDS ]] || die "ISTIO_CRDS=$ISTIO_CRDS does not exist (set ISTIO_CRDS=\"\" to skip)"
+  # Server-side apply: some CRDs are too big for client-side apply's annotation.
+  crds=$("$KUBECTL" apply --server-side --force-conflicts --field-manager=ai-workloads-cp -f "$ISTIO_CRDS" -o name)
+  # shellcheck disable=SC2086
+  "$KUBECTL" wait --for=condition=Established --timeout="${TIMEOUT}s" $crds >/dev/null
+  log "installed $(wc -w <<<"$crds") CRDs from $ISTIO_CRDS, all Established ($(elapsed)s)"
+fi
+
+log "ready in $(elapsed)s; kubeconfig: $CP_RUN/kubeconfig; audit log: $CP_RUN/audit.log"
+log "use: source $CP_RUN/env"

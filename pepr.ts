@@ -1,0 +1,7 @@
+import { PeprModule } from "pepr";
+// cfg loads the module's configuration from the `pepr` block of package.json
+import cfg from "./package.json";
+import { SettingsAdmission } from "./capabilities/settings-admission";
+import { WorkloadAdmission } from "./capabilities/workload-admission";
+
+new PeprModule(cfg, [WorkloadAdmission, SettingsAdmission]);
