@@ -8,12 +8,16 @@ const esmOnly = [
   "jose",
   "hpagent",
   "undici",
+  "kubernetes-models",
+  "@kubernetes-models",
+  "is-cidr",
+  "cidr-regex",
+  "ip-regex",
 ];
 const tsJest = [
   "ts-jest",
   {
     tsconfig: { module: "commonjs", moduleResolution: "node", allowJs: true, esModuleInterop: true, resolveJsonModule: true },
-    isolatedModules: true,
     diagnostics: false,
   },
 ];
@@ -21,6 +25,8 @@ const common = {
   testEnvironment: "node",
   transform: { "^.+\\.(ts|js|mjs)$": tsJest },
   transformIgnorePatterns: [`node_modules/(?!(${esmOnly.join("|")})/)`],
+  // kubernetes-models publishes `import`-only exports; the resolver lets jest take them.
+  resolver: "<rootDir>/test/jest-resolver.js",
 };
 module.exports = {
   projects: [

@@ -1,0 +1,179 @@
+// Properties of the core over generated Deployments and annotations (fast-check).
+import fc from "fast-check";
+import { DEFAULT_CLUSTER_CONFIG, resolveNamespace } from "../../capabilities/core/config";
+import { DA, KIND_LABEL, WORKLOAD_KINDS } from "../../capabilities/core/constants";
+import { admitDeployment, render } from "../../capabilities/core/plan";
+import { denials, formatProblem } from "../../capabilities/core/problems";
+import type { KubeObject, V1Deployment } from "../../capabilities/core/types";
+
+const RUNS = { numRuns: 300, seed: 20261127 };
+
+const dnsLabel = fc.stringMatching(/^[a-z][a-z0-9-]{0,8}[a-z0-9]$/);
+
+/** Values a team would plausibly write, valid or not, for each Deployment annotation. */
+const annotationValues: Record<string, fc.Arbitrary<string>> = {
+  [DA.port]: fc.oneof(fc.integer({ min: 1, max: 65535 }).map(String), fc.constantFrom("0", "http", "70000")),
+  [DA.expose]: fc.constantFrom("true", "false", "yes"),
+  [DA.pathPrefix]: fc.oneof(dnsLabel, dnsLabel.map(s => `/x/${s}`), fc.constantFrom("/", "//bad", "a b")),
+  [DA.publicPaths]: fc.constantFrom("none", "/docs", "/docs,/static/*", "*.js", "/a*b", ""),
+  [DA.autoscale]: fc.constantFrom("off", "1-10", "2-3", "0-1", "5-2", "many"),
+  [DA.autoscaleCpu]: fc.constantFrom("60", "1", "100", "0", "101"),
+  [DA.infraProfile]: fc.constantFrom("default", "cpu-small", "cpu-medium", "gpu-small", "huge"),
+  [DA.settingsConfigMap]: fc.oneof(dnsLabel, fc.constant("Bad_Name")),
+  [DA.openaiBackend]: fc.oneof(dnsLabel, dnsLabel.map(s => `${s}:9000`), fc.constant("https://x.example.com/v1"), fc.constant("a:b:c")),
+  [DA.upstream]: fc.oneof(dnsLabel, dnsLabel.map(s => `${s}:3080`), fc.constant("ftp://x")),
+  [DA.oauth2Secret]: dnsLabel,
+};
+
+const validAnnotationValues: Record<string, fc.Arbitrary<string>> = {
+  [DA.port]: fc.integer({ min: 1024, max: 9000 }).filter(n => n !== 8082).map(String),
+  [DA.expose]: fc.constantFrom("true", "false"),
+  [DA.publicPaths]: fc.constantFrom("none", "/docs", "/docs,/static/*", "*.js"),
+  [DA.autoscale]: fc.constantFrom("off", "1-10", "2-3"),
+  [DA.autoscaleCpu]: fc.constantFrom("60", "80"),
+  [DA.infraProfile]: fc.constantFrom("default", "cpu-small", "gpu-small"),
+  [DA.upstream]: dnsLabel,
+  [DA.oauth2Secret]: dnsLabel,
+  [DA.openaiBackend]: dnsLabel,
+};
+
+const userContainer = fc.record(
+  {
+    name: dnsLabel,
+    image: fc.constantFrom("img:1", "registry.example.com/app:2"),
+    command: fc.array(fc.constantFrom("run", "--flag", "x"), { minLength: 1, maxLength: 3 }),
+    args: fc.array(fc.constantFrom("--upstream=http://u:1", "--provider=github", "-v"), { minLength: 1, maxLength: 3 }),
+    env: fc.array(fc.record({ name: fc.constantFrom("PORT", "HOST", "MONGO_URI", "OTHER"), value: fc.constantFrom("1", "x") }), { maxLength: 3 }),
+    livenessProbe: fc.constant({ tcpSocket: { port: 1234 } }),
+    resources: fc.constant({ requests: { cpu: "3" } }),
+  },
+  { requiredKeys: ["name", "image"] },
+);
+
+const deploymentOf = (name: string, kind: string, annotations: Record<string, string>, containers: object[], namespace = "team"): V1Deployment =>
+  ({
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name, namespace, labels: { [KIND_LABEL]: kind }, annotations },
+    spec: {
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers } },
+    },
+  }) as V1Deployment;
+
+const managedDeployment = (values: Record<string, fc.Arbitrary<string>>) =>
+  fc
+    .record({
+      name: dnsLabel,
+      kind: fc.constantFrom(...WORKLOAD_KINDS),
+      annotations: fc.record(values, { requiredKeys: [] }),
+      containers: fc.uniqueArray(userContainer, { minLength: 1, maxLength: 3, selector: c => c.name }),
+    })
+    .map(({ name, kind, annotations, containers }) => deploymentOf(name, kind, annotations as Record<string, string>, containers));
+
+const ns = resolveNamespace("team", { "ai-workloads.io/aad-tenant-id": "8f1c4e9a-7d49-4a7a-9a5b-2d4f2e6b9c01", "ai-workloads.io/host": "a.example.com" }, DEFAULT_CLUSTER_CONFIG).settings;
+
+/** Every leaf of `value` (by key path) with its value: what the user set. */
+function leaves(value: unknown, path: string[] = []): [string[], unknown][] {
+  if (value !== null && typeof value === "object") {
+    return Object.entries(value).flatMap(([k, v]) => leaves(v, [...path, k]));
+  }
+  return [[path, value]];
+}
+
+const at = (root: unknown, path: string[]): unknown =>
+  path.reduce<unknown>((o, k) => (o === null || typeof o !== "object" ? undefined : (o as Record<string, unknown>)[k]), root);
+
+describe("properties of admission defaults", () => {
+  it("mutating an already-mutated Deployment changes nothing", () => {
+    fc.assert(
+      fc.property(managedDeployment(annotationValues), d => {
+        const once = admitDeployment(d, ns, DEFAULT_CLUSTER_CONFIG, []).mutated;
+        const twice = admitDeployment(once, ns, DEFAULT_CLUSTER_CONFIG, []).mutated;
+        expect(twice).toEqual(once);
+      }),
+      RUNS,
+    );
+  });
+
+  it("never changes or removes a field the user set", () => {
+    fc.assert(
+      fc.property(managedDeployment(annotationValues), d => {
+        const mutated = admitDeployment(d, ns, DEFAULT_CLUSTER_CONFIG, []).mutated;
+        for (const [path, value] of leaves(d)) expect([path, at(mutated, path)]).toEqual([path, value]);
+      }),
+      RUNS,
+    );
+  });
+
+  it("does not modify its input", () => {
+    fc.assert(
+      fc.property(managedDeployment(annotationValues), d => {
+        const copy = structuredClone(d);
+        admitDeployment(d, ns, DEFAULT_CLUSTER_CONFIG, []);
+        expect(d).toEqual(copy);
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe("properties of render", () => {
+  const unlabelled = fc.record({ name: dnsLabel, containers: fc.uniqueArray(userContainer, { minLength: 1, maxLength: 2, selector: c => c.name }) }).map(
+    ({ name, containers }) =>
+      ({
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name, namespace: "team", labels: { app: name }, annotations: { [DA.port]: "x" } },
+        spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers } } },
+      }) as KubeObject,
+  );
+
+  it("passes unlabelled Deployments through unchanged and generates nothing for them", () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(unlabelled, { maxLength: 4, selector: d => d.metadata?.name }), input => {
+        const result = render(input, { defaultNamespace: "default" });
+        expect(result.problems).toEqual([]);
+        expect(result.objects).toEqual(input);
+      }),
+      RUNS,
+    );
+  });
+
+  it("generates the same objects whatever the order of the input", () => {
+    const workloads = fc.uniqueArray(managedDeployment(validAnnotationValues), { minLength: 1, maxLength: 5, selector: d => d.metadata?.name });
+    fc.assert(
+      fc.property(workloads, fc.infiniteStream(fc.nat()), (input, randoms) => {
+        const shuffled = [...input].map(d => ({ d, k: randoms.next().value })).sort((a, b) => a.k - b.k).map(x => x.d);
+        const a = render(input as KubeObject[], { defaultNamespace: "default" });
+        const b = render(shuffled as KubeObject[], { defaultNamespace: "default" });
+        expect(denials(a.problems).length > 0).toBe(denials(b.problems).length > 0);
+        if (denials(a.problems).length === 0) expect(b.objects.slice(input.length)).toEqual(a.objects.slice(input.length));
+      }),
+      RUNS,
+    );
+  });
+
+  it("turns any annotation value into a result or a one-line §6.3 denial, never an exception", () => {
+    const anyValue = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: "binary", maxLength: 40 }), fc.string({ maxLength: 2000 }));
+    const keys = [...Object.values(DA), "ai-workloads.io/unknown"];
+    const input = fc.record({
+      name: dnsLabel,
+      kind: fc.oneof(fc.constantFrom(...WORKLOAD_KINDS), fc.string({ maxLength: 12 })),
+      annotations: fc.dictionary(fc.constantFrom(...keys), anyValue),
+      nsAnnotations: fc.dictionary(fc.constantFrom("ai-workloads.io/host", "ai-workloads.io/gateway", "ai-workloads.io/base-path", "ai-workloads.io/aad-tenant-id", "ai-workloads.io/aad-audience", "ai-workloads.io/require-jwt", "ai-workloads.io/bogus"), anyValue),
+    });
+    const line = /^(warning: )?[^\n/]+\/[^\n:]*: [^\n]+: [^\n]+; [^\n]+$/;
+    fc.assert(
+      fc.property(input, ({ name, kind, annotations, nsAnnotations }) => {
+        const objects = [
+          { apiVersion: "v1", kind: "Namespace", metadata: { name: "team", annotations: nsAnnotations } },
+          deploymentOf(name, kind, annotations, [{ name: "main", image: "x" }]) as KubeObject,
+        ];
+        const result = render(objects, { defaultNamespace: "default" });
+        for (const p of result.problems) expect(formatProblem(p)).toMatch(line);
+      }),
+      RUNS,
+    );
+  });
+});
