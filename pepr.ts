@@ -3,5 +3,6 @@ import { PeprModule } from "pepr";
 import cfg from "./package.json";
 import { SettingsAdmission } from "./capabilities/settings-admission";
 import { WorkloadAdmission } from "./capabilities/workload-admission";
+import { CompanionSync } from "./capabilities/companion-sync";
 
-new PeprModule(cfg, [WorkloadAdmission, SettingsAdmission]);
+new PeprModule(cfg, [WorkloadAdmission, SettingsAdmission, CompanionSync]);

@@ -13,6 +13,7 @@ import {
   parseHost,
   parsePath,
   parseTenantId,
+  yamlErrorText,
 } from "./parse";
 
 export interface InfraProfile {
@@ -61,11 +62,12 @@ const field = (path: string): string => path;
 
 /** Parses and checks `config.yaml`; the result is complete or carries every finding. */
 export function parseClusterConfig(text: string): ConfigResult {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const err = doc.errors[0];
     const line = err.linePos?.[0]?.line ?? 1;
-    return { ok: false, syntax: { line, message: err.message.split("\n")[0] }, findings: [{ field: field(`line ${line}`), what: `is not valid YAML (${err.message.split("\n")[0]})`, fix: "correct the YAML syntax" }] };
+    const message = yamlErrorText(err.message);
+    return { ok: false, syntax: { line, message }, findings: [{ field: field(`line ${line}`), what: `is not valid YAML (${message})`, fix: "correct the YAML syntax" }] };
   }
   if (doc.contents !== null && !isMap(doc.contents)) {
     return { ok: false, findings: [{ field: field("(top level)"), what: "is not a mapping", fix: "write keys istio, aad and infraProfiles" }] };

@@ -161,3 +161,6 @@ export function audiencesFor(audience: string): string[] {
   const m = /^api:\/\/(.+)$/.exec(audience);
   return m && GUID.test(m[1]) ? [audience, m[1]] : [audience];
 }
+
+/** The first line of a `yaml` error, without its position (reported apart as the line). */
+export const yamlErrorText = (message: string): string => message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");

@@ -1,0 +1,91 @@
+// Companions kept in step in the cluster (SPEC §7). Watch bindings run only in Pepr's watcher;
+// every event just names a namespace to reconcile, and the Reconciler does the rest.
+import { Capability, Log, RegisterKind, a } from "pepr";
+import { ANNOTATION_PREFIX, CONFIG_MAP_NAME, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./core/constants";
+import type { V1ObjectMeta } from "@kubernetes/client-node";
+import type { V1Deployment } from "./core/types";
+import { isManaged } from "./core/workload";
+import { configNamespace } from "./cluster-state";
+import { kubeClusterApi } from "./reconcile/kube-api";
+import { Reconciler } from "./reconcile/reconciler";
+
+export const CompanionSync = new Capability({
+  name: "companion-sync",
+  description: "Keeps the Services, HPAs and Istio objects of AI workloads true to their Deployments",
+});
+
+const { When } = CompanionSync;
+
+class VirtualService extends a.GenericKind {}
+class RequestAuthentication extends a.GenericKind {}
+class AuthorizationPolicy extends a.GenericKind {}
+RegisterKind(VirtualService, { group: "networking.istio.io", version: "v1", kind: "VirtualService" });
+RegisterKind(RequestAuthentication, { group: "security.istio.io", version: "v1", kind: "RequestAuthentication" });
+RegisterKind(AuthorizationPolicy, { group: "security.istio.io", version: "v1", kind: "AuthorizationPolicy" });
+
+/** A full pass over every namespace of interest, besides the watch events. */
+const RESYNC_MS = 10 * 60_000;
+
+let started: { reconciler: Reconciler; ready: Promise<void> } | undefined;
+/** Namespaces where the module has state: an unlabelled Deployment there may just have lost its label. */
+const known = new Set<string>();
+
+function reconciler(): { reconciler: Reconciler; ready: Promise<void> } {
+  if (started) return started;
+  const r = new Reconciler(kubeClusterApi(configNamespace()), Log);
+  // The config is read before anything is reconciled: built-in defaults would prune what it wants.
+  const ready = (async () => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await r.loadConfig();
+        return;
+      } catch (e) {
+        Log.warn({ err: String(e) }, "cannot read the cluster config yet; retrying");
+        await new Promise(res => setTimeout(res, Math.min(30_000, 500 * 2 ** attempt)));
+      }
+    }
+  })();
+  setInterval(() => void ready.then(() => r.resyncAll()).catch(e => Log.error({ err: String(e) }, "resync failed")), RESYNC_MS).unref();
+  started = { reconciler: r, ready };
+  return started;
+}
+
+function enqueue(namespace: string | undefined): void {
+  if (!namespace) return;
+  known.add(namespace);
+  const { reconciler: r, ready } = reconciler();
+  void ready.then(() => r.enqueue(namespace));
+}
+
+const onDeployment = (d: V1Deployment): void => {
+  const ns = d.metadata?.namespace;
+  if (ns && (isManaged(d) || known.has(ns))) enqueue(ns);
+};
+
+When(a.Deployment).IsCreatedOrUpdated().Watch(onDeployment);
+When(a.Deployment).IsDeleted().Watch(onDeployment);
+
+const onNamespace = (ns: { metadata?: V1ObjectMeta }): void => {
+  const name = ns.metadata?.name;
+  const annotated = Object.keys(ns.metadata?.annotations ?? {}).some(k => k.startsWith(ANNOTATION_PREFIX));
+  if (name && (annotated || known.has(name))) enqueue(name);
+};
+
+When(a.Namespace).IsCreatedOrUpdated().Watch(onNamespace);
+
+const onConfig = async (): Promise<void> => {
+  const { reconciler: r, ready } = reconciler();
+  await ready;
+  if (await r.loadConfig()) await r.resyncAll();
+};
+
+When(a.ConfigMap).IsCreatedOrUpdated().InNamespace(configNamespace()).WithName(CONFIG_MAP_NAME).Watch(onConfig);
+When(a.ConfigMap).IsDeleted().InNamespace(configNamespace()).WithName(CONFIG_MAP_NAME).Watch(onConfig);
+
+// Drift: a generated object edited or deleted by anyone brings its namespace back in step.
+const onCompanion = (o: { metadata?: V1ObjectMeta }): void => enqueue(o.metadata?.namespace);
+type Model = typeof a.Service;
+for (const model of [a.Service, a.HorizontalPodAutoscaler, VirtualService, RequestAuthentication, AuthorizationPolicy] as unknown as Model[]) {
+  When(model).IsCreatedOrUpdated().WithLabel(MANAGED_BY_LABEL, MANAGED_BY_VALUE).Watch(onCompanion);
+  When(model).IsDeleted().WithLabel(MANAGED_BY_LABEL, MANAGED_BY_VALUE).Watch(onCompanion);
+}

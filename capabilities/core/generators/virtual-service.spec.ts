@@ -1,0 +1,140 @@
+import { describe, expect, it } from "@jest/globals";
+import type { NamespaceSettings } from "../config";
+import type { WorkloadSettings } from "../workload";
+import { generateRoute, generateVirtualService } from "./virtual-service";
+
+function namespace(over: Partial<NamespaceSettings> = {}): NamespaceSettings {
+  return {
+    name: "ai",
+    host: "ai.example.com",
+    gateway: "istio-system/ai-workloads-gateway",
+    basePath: "/apps",
+    requestAuth: false,
+    requireJwt: false,
+    allowSameNamespace: true,
+    activatedByNamespace: false,
+    ...over,
+  };
+}
+
+function app(name: string, over: Partial<Omit<WorkloadSettings, "ns" | "app">> = {}): WorkloadSettings {
+  return {
+    app: name,
+    namespace: "ai",
+    kind: "mlserver",
+    containerIndex: 0,
+    port: 8000,
+    expose: true,
+    path: `/apps/${name}`,
+    publicPaths: [],
+    autoscale: "off",
+    autoscaleCpu: 60,
+    profileName: "default",
+    profile: {},
+    settingsConfigMap: `${name}-settings`,
+    selector: { app: name },
+    ...over,
+    ns: namespace(),
+  };
+}
+
+const routeNames = (apps: WorkloadSettings[]): string[] => (generateVirtualService(namespace(), apps)?.spec.http ?? []).map(r => r.name);
+
+describe("generateRoute", () => {
+  it("matches <path>/ as prefix and <path> exactly, rewrites to /, and routes to the app's Service port", () => {
+    expect(generateRoute(app("runtime-openai"))).toEqual({
+      name: "runtime-openai",
+      match: [{ uri: { prefix: "/apps/runtime-openai/" } }, { uri: { exact: "/apps/runtime-openai" } }],
+      rewrite: { uri: "/" },
+      route: [{ destination: { host: "runtime-openai.ai.svc.cluster.local", port: { number: 8000 } } }],
+    });
+  });
+
+  it("routes the path / with a single prefix match on /", () => {
+    expect(generateRoute(app("home", { path: "/" })).match).toEqual([{ uri: { prefix: "/" } }]);
+  });
+
+  it("uses the app's namespace and port in the destination", () => {
+    expect(generateRoute(app("login", { namespace: "team", port: 4180 })).route).toEqual([
+      { destination: { host: "login.team.svc.cluster.local", port: { number: 4180 } } },
+    ]);
+  });
+});
+
+describe("generateVirtualService", () => {
+  it("gives one VirtualService ai-workloads per namespace with the host, the gateway and a route per exposed app", () => {
+    const apps = [app("runtime-openai"), app("librechat", { kind: "oauth2-proxy", port: 4180 })];
+    expect(generateVirtualService(namespace(), apps)).toEqual({
+      apiVersion: "networking.istio.io/v1",
+      kind: "VirtualService",
+      metadata: { name: "ai-workloads", namespace: "ai", labels: { "app.kubernetes.io/managed-by": "ai-workloads" } },
+      spec: {
+        hosts: ["ai.example.com"],
+        gateways: ["istio-system/ai-workloads-gateway"],
+        http: [
+          {
+            name: "runtime-openai",
+            match: [{ uri: { prefix: "/apps/runtime-openai/" } }, { uri: { exact: "/apps/runtime-openai" } }],
+            rewrite: { uri: "/" },
+            route: [{ destination: { host: "runtime-openai.ai.svc.cluster.local", port: { number: 8000 } } }],
+          },
+          {
+            name: "librechat",
+            match: [{ uri: { prefix: "/apps/librechat/" } }, { uri: { exact: "/apps/librechat" } }],
+            rewrite: { uri: "/" },
+            route: [{ destination: { host: "librechat.ai.svc.cluster.local", port: { number: 4180 } } }],
+          },
+        ],
+      },
+    });
+  });
+
+  it("has no ownerReferences and no app label: it belongs to the namespace", () => {
+    const vs = generateVirtualService(namespace(), [app("a")]);
+    expect(vs?.metadata).not.toHaveProperty("ownerReferences");
+    expect(vs?.metadata.labels).toEqual({ "app.kubernetes.io/managed-by": "ai-workloads" });
+  });
+
+  it("gives nothing without a host", () => {
+    expect(generateVirtualService(namespace({ host: undefined }), [app("a")])).toBeUndefined();
+  });
+
+  it("gives nothing without a gateway", () => {
+    expect(generateVirtualService(namespace({ gateway: undefined }), [app("a")])).toBeUndefined();
+  });
+
+  it("gives nothing without apps", () => {
+    expect(generateVirtualService(namespace(), [])).toBeUndefined();
+  });
+
+  it("gives nothing when no app is exposed", () => {
+    expect(generateVirtualService(namespace(), [app("a", { expose: false })])).toBeUndefined();
+  });
+
+  it("leaves unexposed apps out of the routes", () => {
+    expect(routeNames([app("runtime-openai"), app("librechat-backend", { expose: false }), app("librechat")])).toEqual(["runtime-openai", "librechat"]);
+  });
+
+  it("orders routes longest path first so a nested path wins over its parent", () => {
+    expect(routeNames([app("short", { path: "/x" }), app("nested", { path: "/x/chat/v2" }), app("middle", { path: "/x/chat" })])).toEqual(["nested", "middle", "short"]);
+  });
+
+  it("orders routes of equal path length by name", () => {
+    expect(routeNames([app("bbb"), app("ccc"), app("aaa")])).toEqual(["aaa", "bbb", "ccc"]);
+  });
+
+  it("puts the root path / last", () => {
+    expect(routeNames([app("home", { path: "/" }), app("a", { path: "/a" })])).toEqual(["a", "home"]);
+  });
+
+  it("does not reorder the apps it is given", () => {
+    const apps = [app("b", { path: "/b" }), app("long", { path: "/long/path" })];
+    generateVirtualService(namespace(), apps);
+    expect(apps.map(a => a.app)).toEqual(["b", "long"]);
+  });
+
+  it("gives the same routes whatever the input order", () => {
+    const apps = [app("a", { path: "/a" }), app("bb", { path: "/bb" }), app("c", { path: "/c" })];
+    expect(routeNames([...apps].reverse())).toEqual(routeNames(apps));
+  });
+});

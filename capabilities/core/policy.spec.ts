@@ -1,0 +1,309 @@
+import { describe, expect, it } from "@jest/globals";
+import type { V1Container } from "@kubernetes/client-node";
+import type { InfraProfile, NamespaceSettings } from "./config";
+import type { WorkloadKind } from "./constants";
+import { applyDefaults } from "./defaults";
+import { checkRouteClash, checkWorkload } from "./policy";
+import { formatProblem } from "./problems";
+import type { V1Deployment } from "./types";
+import type { WorkloadSettings } from "./workload";
+
+const TENANT = "8f1c4e9a-7d49-4a7a-9a5b-2d4f2e6b9c01";
+const DEFAULT_PROFILE: InfraProfile = { resources: { requests: { cpu: "100m", memory: "256Mi" } } };
+const PORTS: Record<WorkloadKind, number> = { mlserver: 8000, librechat: 3000, "oauth2-proxy": 4180 };
+
+function settings(kind: WorkloadKind, over: Partial<Omit<WorkloadSettings, "ns" | "kind">> = {}, ns: Partial<NamespaceSettings> = {}): WorkloadSettings {
+  const app = over.app ?? (kind === "oauth2-proxy" ? "login" : kind === "librechat" ? "chat" : "model");
+  return {
+    app,
+    namespace: "ai",
+    kind,
+    containerIndex: 0,
+    port: PORTS[kind],
+    expose: true,
+    path: `/apps/${app}`,
+    publicPaths: kind === "oauth2-proxy" ? ["/*"] : [],
+    autoscale: kind === "mlserver" ? { min: 1, max: 10 } : "off",
+    autoscaleCpu: 60,
+    profileName: "default",
+    profile: DEFAULT_PROFILE,
+    settingsConfigMap: `${app}-settings`,
+    selector: { app },
+    ...over,
+    ns: {
+      name: "ai",
+      host: "ai.example.com",
+      gateway: "istio-system/ai-workloads-gateway",
+      basePath: "/apps",
+      tenantId: TENANT,
+      requestAuth: false,
+      requireJwt: false,
+      allowSameNamespace: true,
+      activatedByNamespace: false,
+      ...ns,
+    },
+  };
+}
+
+function deployment(s: WorkloadSettings, container: Partial<V1Container> = {}): V1Deployment {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: s.app, namespace: s.namespace, labels: { "ai-workloads.io/kind": s.kind } },
+    spec: {
+      selector: { matchLabels: s.selector },
+      template: { metadata: { labels: s.selector }, spec: { containers: [{ name: "main", image: "img", ...container }] } },
+    },
+  };
+}
+
+/** The message lines for a Deployment after its defaults, as admission reports them. */
+function check(s: WorkloadSettings, container: Partial<V1Container> = {}): string[] {
+  return checkWorkload(applyDefaults(deployment(s, container), s), s).map(formatProblem);
+}
+
+const fromSecret = (name: string, key: string) => ({ valueFrom: { secretKeyRef: { name, key } } });
+const CREDENTIAL_ENV = [
+  { name: "OAUTH2_PROXY_CLIENT_ID", ...fromSecret("creds", "client-id") },
+  { name: "OAUTH2_PROXY_CLIENT_SECRET", ...fromSecret("creds", "client-secret") },
+  { name: "OAUTH2_PROXY_COOKIE_SECRET", ...fromSecret("creds", "cookie-secret") },
+];
+
+const proxy = (over: Partial<Omit<WorkloadSettings, "ns" | "kind">> = {}, ns: Partial<NamespaceSettings> = {}) =>
+  settings("oauth2-proxy", { upstream: "http://librechat-backend.ai.svc.cluster.local:3000", oauth2Secret: "login-oauth2", ...over }, ns);
+
+const NO_UPSTREAM = 'ai/login: metadata.annotations[ai-workloads.io/upstream]: oauth2-proxy has no upstream; set ai-workloads.io/upstream to the Service it protects, such as "librechat-backend", or pass --upstream';
+const NO_ISSUER = "ai/login: spec.template.spec.containers[main].args: oauth2-proxy has no OIDC issuer; set the tenant (ai-workloads.io/aad-tenant-id on the Namespace, or aad.tenantId in the cluster config), or pass --oidc-issuer-url";
+const noCredential = (what: string, env: string) =>
+  `ai/login: spec.template.spec.containers[main].env: oauth2-proxy has no ${what}; set ai-workloads.io/oauth2-secret to a Secret with keys client-id, client-secret and cookie-secret, or set ${env} from a Secret`;
+const NO_CLIENT_ID = noCredential("client id", "OAUTH2_PROXY_CLIENT_ID");
+const NO_CLIENT_SECRET = noCredential("client secret", "OAUTH2_PROXY_CLIENT_SECRET");
+const NO_COOKIE_SECRET = noCredential("cookie secret", "OAUTH2_PROXY_COOKIE_SECRET");
+
+describe("checkWorkload: clean workloads", () => {
+  it("admits a defaulted mlserver with the default profile without problems", () => {
+    expect(check(settings("mlserver"))).toEqual([]);
+  });
+
+  it("admits a defaulted librechat with MONGO_URI without problems", () => {
+    expect(check(settings("librechat"), { env: [{ name: "MONGO_URI", ...fromSecret("mongo", "uri") }] })).toEqual([]);
+  });
+
+  it("admits a defaulted oauth2-proxy with upstream, tenant and oauth2-secret without problems", () => {
+    expect(check(proxy())).toEqual([]);
+  });
+});
+
+describe("checkWorkload: oauth2-proxy denials", () => {
+  it("denies oauth2-proxy without an upstream", () => {
+    expect(check(proxy({ upstream: undefined }))).toEqual([NO_UPSTREAM]);
+  });
+
+  it("accepts an upstream given as --upstream=<url>", () => {
+    expect(check(proxy({ upstream: undefined }), { args: ["--upstream=http://web.ai.svc.cluster.local:80"] })).toEqual([]);
+  });
+
+  it("accepts an upstream given as --upstream <url>", () => {
+    expect(check(proxy({ upstream: undefined }), { args: ["--upstream", "http://web.ai.svc.cluster.local:80"] })).toEqual([]);
+  });
+
+  it("accepts an upstream given as OAUTH2_PROXY_UPSTREAMS", () => {
+    expect(check(proxy({ upstream: undefined }), { env: [{ name: "OAUTH2_PROXY_UPSTREAMS", value: "http://web:80" }] })).toEqual([]);
+  });
+
+  it("denies oauth2-proxy without an issuer (no tenant, no --oidc-issuer-url)", () => {
+    expect(check(proxy({}, { tenantId: undefined }))).toEqual([NO_ISSUER]);
+  });
+
+  it("accepts an issuer given as --oidc-issuer-url without a tenant", () => {
+    expect(check(proxy({}, { tenantId: undefined }), { args: ["--oidc-issuer-url=https://login.example.com/"] })).toEqual([]);
+  });
+
+  it("accepts an issuer given as OAUTH2_PROXY_OIDC_ISSUER_URL without a tenant", () => {
+    expect(check(proxy({}, { tenantId: undefined }), { env: [{ name: "OAUTH2_PROXY_OIDC_ISSUER_URL", value: "https://login.example.com/" }] })).toEqual([]);
+  });
+
+  it("denies each missing credential when none is given by any means", () => {
+    expect(check(proxy({ oauth2Secret: undefined }))).toEqual([NO_CLIENT_ID, NO_CLIENT_SECRET, NO_COOKIE_SECRET]);
+  });
+
+  it("denies only the credential that is missing", () => {
+    expect(check(proxy({ oauth2Secret: undefined }), { env: [CREDENTIAL_ENV[0], CREDENTIAL_ENV[2]] })).toEqual([NO_CLIENT_SECRET]);
+  });
+
+  it("accepts credentials given as env from a Secret", () => {
+    expect(check(proxy({ oauth2Secret: undefined }), { env: CREDENTIAL_ENV })).toEqual([]);
+  });
+
+  it("accepts credentials given through envFrom", () => {
+    expect(check(proxy({ oauth2Secret: undefined }), { envFrom: [{ secretRef: { name: "login-oauth2-env" } }] })).toEqual([]);
+  });
+
+  it("accepts credentials given as args naming files", () => {
+    const args = ["--client-id=0000aaaa-1111-bbbb-2222-cccc3333dddd", "--client-secret-file=/secrets/client-secret", "--cookie-secret-file=/secrets/cookie-secret"];
+    expect(check(proxy({ oauth2Secret: undefined }), { args })).toEqual([]);
+  });
+
+  it("accepts credentials given by oauth2-secret", () => {
+    expect(check(proxy({ oauth2Secret: "login-oauth2" }))).toEqual([]);
+  });
+
+  it("reports every oauth2-proxy denial at once", () => {
+    expect(check(proxy({ upstream: undefined, oauth2Secret: undefined }, { tenantId: undefined }))).toEqual([
+      NO_UPSTREAM,
+      NO_ISSUER,
+      NO_CLIENT_ID,
+      NO_CLIENT_SECRET,
+      NO_COOKIE_SECRET,
+    ]);
+  });
+
+  it("gives every denial the deny severity", () => {
+    const d = applyDefaults(deployment(proxy({ upstream: undefined })), proxy({ upstream: undefined }));
+    expect(checkWorkload(d, proxy({ upstream: undefined })).map(p => p.severity)).toEqual(["deny"]);
+  });
+});
+
+describe("checkWorkload: literal secret warnings", () => {
+  const SECRET = "s3cr3t-VALUE-42";
+
+  it("warns about --client-secret=<value> without echoing the value", () => {
+    const lines = check(proxy({ oauth2Secret: undefined }), { args: [`--client-secret=${SECRET}`], env: [CREDENTIAL_ENV[0], CREDENTIAL_ENV[2]] });
+    expect(lines).toEqual([
+      "warning: ai/login: spec.template.spec.containers[main].args: --client-secret is given as a literal value; move it to a Secret and use ai-workloads.io/oauth2-secret or env valueFrom.secretKeyRef",
+    ]);
+    expect(lines.join("\n")).not.toContain(SECRET);
+  });
+
+  it("warns about --cookie-secret <value> without echoing the value", () => {
+    const lines = check(proxy(), { args: ["--cookie-secret", SECRET] });
+    expect(lines).toEqual([
+      "warning: ai/login: spec.template.spec.containers[main].args: --cookie-secret is given as a literal value; move it to a Secret and use ai-workloads.io/oauth2-secret or env valueFrom.secretKeyRef",
+    ]);
+    expect(lines.join("\n")).not.toContain(SECRET);
+  });
+
+  it("warns about a literal OAUTH2_PROXY_COOKIE_SECRET env value without echoing it", () => {
+    const lines = check(proxy(), { env: [{ name: "OAUTH2_PROXY_COOKIE_SECRET", value: SECRET }] });
+    expect(lines).toEqual([
+      "warning: ai/login: spec.template.spec.containers[main].env[OAUTH2_PROXY_COOKIE_SECRET]: is a literal value; use valueFrom.secretKeyRef, or ai-workloads.io/oauth2-secret",
+    ]);
+    expect(lines.join("\n")).not.toContain(SECRET);
+  });
+
+  it("warns about a literal OAUTH2_PROXY_CLIENT_SECRET env value", () => {
+    expect(check(proxy(), { env: [{ name: "OAUTH2_PROXY_CLIENT_SECRET", value: SECRET }] })).toEqual([
+      "warning: ai/login: spec.template.spec.containers[main].env[OAUTH2_PROXY_CLIENT_SECRET]: is a literal value; use valueFrom.secretKeyRef, or ai-workloads.io/oauth2-secret",
+    ]);
+  });
+
+  it("does not warn about a secret from a Secret or a file", () => {
+    expect(check(proxy({ oauth2Secret: undefined }), { env: CREDENTIAL_ENV, args: ["--cookie-secret-file=/s/c"] })).toEqual([]);
+  });
+
+  it("does not warn about a literal client id", () => {
+    expect(check(proxy(), { args: ["--client-id=0000aaaa-1111-bbbb-2222-cccc3333dddd"] })).toEqual([]);
+  });
+
+  it("gives literal secrets the warn severity", () => {
+    const s = proxy();
+    const d = applyDefaults(deployment(s, { args: [`--client-secret=${SECRET}`] }), s);
+    expect(checkWorkload(d, s).map(p => p.severity)).toEqual(["warn"]);
+  });
+});
+
+describe("checkWorkload: librechat", () => {
+  const NO_MONGO = "warning: ai/chat: spec.template.spec.containers[main].env: MONGO_URI is not set; set MONGO_URI in env or through envFrom (a Secret): LibreChat needs MongoDB";
+
+  it("warns when MONGO_URI is neither in env nor possible through envFrom", () => {
+    expect(check(settings("librechat"))).toEqual([NO_MONGO]);
+  });
+
+  it("does not warn when the container has envFrom", () => {
+    expect(check(settings("librechat"), { envFrom: [{ secretRef: { name: "librechat-env" } }] })).toEqual([]);
+  });
+
+  it("does not warn about MONGO_URI for other kinds", () => {
+    expect(check(settings("mlserver"))).toEqual([]);
+  });
+});
+
+describe("checkWorkload: autoscaling without a CPU request", () => {
+  const NO_CPU = 'warning: ai/model: spec.template.spec.containers[main].resources.requests.cpu: is not set, so CPU autoscaling cannot work; set a CPU request, use an infra profile with one, or set ai-workloads.io/autoscale: "off"';
+  const memoryOnly: InfraProfile = { resources: { requests: { memory: "1Gi" } } };
+
+  it("warns when autoscale is on and the profile gives no CPU request", () => {
+    expect(check(settings("mlserver", { profileName: "memory-only", profile: memoryOnly }))).toEqual([NO_CPU]);
+  });
+
+  it("does not warn when the user set a CPU request", () => {
+    expect(check(settings("mlserver", { profileName: "memory-only", profile: memoryOnly }), { resources: { requests: { cpu: "500m" } } })).toEqual([]);
+  });
+
+  it("does not warn when autoscale is off", () => {
+    expect(check(settings("mlserver", { autoscale: "off", profileName: "memory-only", profile: memoryOnly }))).toEqual([]);
+  });
+});
+
+describe("checkWorkload: app port names", () => {
+  it('denies when "http" names another port than the app port', () => {
+    expect(check(settings("mlserver"), { ports: [{ name: "http", containerPort: 9000 }] })).toEqual([
+      'ai/model: spec.template.spec.containers[main].ports: port name "http" is used by port 9000, not by the app port 8000; set ai-workloads.io/port: "9000", or rename that port',
+    ]);
+  });
+
+  it("accepts a user port name other than http on the app port", () => {
+    expect(check(settings("mlserver"), { ports: [{ name: "web", containerPort: 8000 }] })).toEqual([]);
+  });
+
+  it("denies an app port without a name in a Deployment that was not defaulted", () => {
+    const s = settings("mlserver");
+    const d = deployment(s, { ports: [{ containerPort: 8000 }], resources: { requests: { cpu: "1" } } });
+    expect(checkWorkload(d, s).map(formatProblem)).toEqual([
+      'ai/model: spec.template.spec.containers[main].ports: port 8000 has no name; name port 8000, such as "http"',
+    ]);
+  });
+
+  it("checks the primary container named by containerIndex", () => {
+    const s = settings("mlserver", { containerIndex: 1 });
+    const d: V1Deployment = deployment(s);
+    d.spec!.template.spec!.containers = [
+      { name: "sidecar", image: "envoy", ports: [{ name: "http", containerPort: 15000 }] },
+      { name: "server", image: "mlserver" },
+    ];
+    expect(checkWorkload(applyDefaults(d, s), s)).toEqual([]);
+  });
+});
+
+describe("checkRouteClash", () => {
+  const at = (app: string, path: string, expose = true) => settings("mlserver", { app, path, expose });
+  const CLASH = 'ai/b: metadata.annotations[ai-workloads.io/path-prefix]: route path "/apps/chat" is already used by Deployment "a"; set ai-workloads.io/path-prefix to another path, or ai-workloads.io/expose: "false"';
+
+  it("denies an exposed app whose path another exposed app already uses", () => {
+    expect(checkRouteClash(at("b", "/apps/chat"), [at("a", "/apps/chat")]).map(formatProblem)).toEqual([CLASH]);
+  });
+
+  it("accepts different paths", () => {
+    expect(checkRouteClash(at("b", "/apps/chat2"), [at("a", "/apps/chat")])).toEqual([]);
+  });
+
+  it("accepts a nested path under another app's path", () => {
+    expect(checkRouteClash(at("b", "/apps/chat/v2"), [at("a", "/apps/chat")])).toEqual([]);
+  });
+
+  it("accepts the same path when the new app is not exposed", () => {
+    expect(checkRouteClash(at("b", "/apps/chat", false), [at("a", "/apps/chat")])).toEqual([]);
+  });
+
+  it("accepts the same path when the other app is not exposed", () => {
+    expect(checkRouteClash(at("b", "/apps/chat"), [at("a", "/apps/chat", false)])).toEqual([]);
+  });
+
+  it("does not clash with an earlier version of the same Deployment", () => {
+    expect(checkRouteClash(at("a", "/apps/chat"), [at("a", "/apps/chat")])).toEqual([]);
+  });
+
+  it("accepts any path when there are no other apps", () => {
+    expect(checkRouteClash(at("a", "/apps/chat"), [])).toEqual([]);
+  });
+});

@@ -1,0 +1,32 @@
+// Kubernetes Events the reconciler writes (SPEC §7): CompanionsApplied, CompanionConflict, ConfigError.
+import type { KubeObject } from "../core/types";
+
+export type Reason = "CompanionsApplied" | "CompanionConflict" | "ConfigError";
+
+export interface Involved {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+  uid?: string;
+}
+
+export function buildEvent(on: Involved, reason: Reason, message: string, now: Date): KubeObject {
+  const time = now.toISOString().replace(/\.\d+Z$/, "Z");
+  return {
+    apiVersion: "v1",
+    kind: "Event",
+    // Events of a Namespace live in that namespace, where `kubectl describe namespace` finds them.
+    metadata: { generateName: `${on.name}.`, namespace: on.namespace ?? (on.kind === "Namespace" ? on.name : "default") },
+    involvedObject: { apiVersion: on.apiVersion, kind: on.kind, name: on.name, namespace: on.namespace, uid: on.uid },
+    reason,
+    // Event messages are capped at 1 KiB by the API server.
+    message: message.length > 1000 ? `${message.slice(0, 997)}...` : message,
+    type: reason === "CompanionsApplied" ? "Normal" : "Warning",
+    source: { component: "ai-workloads" },
+    reportingComponent: "ai-workloads",
+    firstTimestamp: time,
+    lastTimestamp: time,
+    count: 1,
+  } as KubeObject;
+}

@@ -1,0 +1,60 @@
+import { NamespaceQueue } from "./queue";
+
+describe("NamespaceQueue", () => {
+  it("coalesces events for a namespace that is already waiting into one run", async () => {
+    const runs: string[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>(r => (release = r));
+    const q = new NamespaceQueue(async ns => {
+      runs.push(ns);
+      if (ns === "a") await gate;
+      return { writes: 0 };
+    }, () => undefined);
+    q.enqueue("a");
+    q.enqueue("b");
+    q.enqueue("b");
+    q.enqueue("b");
+    release();
+    await q.idle();
+    expect(runs).toEqual(["a", "b"]);
+  });
+
+  it("slows a namespace whose every run writes, so a fight with another writer stays bounded", async () => {
+    jest.useFakeTimers();
+    try {
+      let runs = 0;
+      const q = new NamespaceQueue(async () => {
+        runs++;
+        return { writes: 1 };
+      }, () => undefined, { baseDelayMs: 1000, maxDelayMs: 8000, freeRuns: 2 });
+      // Another writer changes the object every 100 ms for 60 s: each change enqueues the namespace.
+      for (let t = 0; t < 60_000; t += 100) {
+        q.enqueue("fight");
+        await jest.advanceTimersByTimeAsync(100);
+      }
+      // 2 free runs, then delays of 1, 2, 4, 8, 8, ... seconds: about 60/8 + 5 runs, not 600.
+      expect(runs).toBeLessThan(20);
+      q.stop();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it("retries a failing namespace later and reports the error", async () => {
+    jest.useFakeTimers();
+    try {
+      const errors: string[] = [];
+      let calls = 0;
+      const q = new NamespaceQueue(async () => {
+        calls++;
+        if (calls === 1) throw new Error("apiserver down");
+        return { writes: 0 };
+      }, (ns, e) => errors.push(`${ns}: ${(e as Error).message}`), { baseDelayMs: 1000 });
+      q.enqueue("a");
+      await jest.advanceTimersByTimeAsync(5000);
+      expect([calls, errors]).toEqual([2, ["a: apiserver down"]]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
