@@ -2,6 +2,7 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
+import { yamlErrorText } from "../capabilities/core/parse";
 import type { KubeObject } from "../capabilities/core/types";
 
 /** Unreadable input or a syntax error: the CLI exits 2 with this message. */
@@ -45,11 +46,11 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 /** Parses a multi-document YAML (or JSON) text; `kind: List` documents are expanded. */
 export function parseManifests(file: string, text: string): KubeObject[] {
   const out: KubeObject[] = [];
-  for (const doc of parseAllDocuments(text, { prettyErrors: false, uniqueKeys: true })) {
+  for (const doc of parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true })) {
     const err = doc.errors[0];
     if (err) {
       const line = err.linePos?.[0]?.line ?? 1;
-      throw new InputError(`${file}:${line}: YAML syntax error: ${err.message.split("\n")[0]}`);
+      throw new InputError(`${file}:${line}: YAML syntax error: ${yamlErrorText(err.message)}`);
     }
     const value: unknown = doc.toJS({ maxAliasCount: 100 });
     if (value === null || value === undefined) continue;

@@ -102,15 +102,24 @@ describe("parseClusterConfig", () => {
     expect(config(parseClusterConfig(`aad:\n  tenantId: ${TENANT.toUpperCase()}\n`)).aad.tenantId).toBe(TENANT);
   });
 
-  it("reports a YAML syntax error apart from value findings, with one finding to correct the syntax", () => {
+  it("reports a duplicate key as a YAML syntax error on the duplicate's line", () => {
     const result = parseClusterConfig("istio:\n  host: ai.example.com\n  host: other.example.com\n");
+    expect(result).toEqual({
+      ok: false,
+      syntax: { line: 3, message: "Map keys must be unique" },
+      findings: [{ field: "line 3", what: "is not valid YAML (Map keys must be unique)", fix: "correct the YAML syntax" }],
+    });
+  });
+
+  it("reports tab indentation as a YAML syntax error with its line number", () => {
+    const result = parseClusterConfig("istio:\n  basePath: /apps\n\tgateway: istio-system/gw\n");
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.syntax).toBeDefined();
-    expect(result.syntax!.message).toBe("Map keys must be unique");
-    expect(result.findings).toEqual([
-      { field: `line ${result.syntax!.line}`, what: "is not valid YAML (Map keys must be unique)", fix: "correct the YAML syntax" },
-    ]);
+    expect(result.syntax?.line).toBe(3);
+    expect(result.findings).toHaveLength(1);
+    expect(result.findings[0].field).toBe("line 3");
+    expect(result.findings[0].what).toMatch(/^is not valid YAML \([^\n]+\)$/);
+    expect(result.findings[0].what).not.toMatch(/at line \d+/);
   });
 
   it("reports an unterminated flow mapping as a syntax error", () => {

@@ -17,6 +17,7 @@ import {
   parsePublicPaths,
   parseReference,
   parseTenantId,
+  yamlErrorText,
 } from "./parse";
 import type { Finding, Parsed } from "./problems";
 
@@ -126,6 +127,10 @@ describe("parseAutoscale", () => {
     });
   });
 
+  it('suggests a valid range when the maximum is 0 ("5-0" → "1-5")', () => {
+    expect(finding(parseAutoscale(F, "5-0")).fix).toBe('use "<min>-<max>" with min <= max, such as "1-5"');
+  });
+
   it.each(["on", "Off", "10", "1-", "-10", "1..10", "1 - 10", "a-b", "1-10-20", ""])(
     "rejects %p as not a replica range",
     raw => {
@@ -154,7 +159,7 @@ describe("parsePath", () => {
     expect(value(parsePath(F, "/apps/"))).toBe("/apps");
   });
 
-  it.each(["apps", "", "/apps//chat", "/apps//", "/a b", "/apps/../x", "/./x", "/apps?x=1", "/apps#x", "/ü"])(
+  it.each(["apps", "", "//", "/apps//chat", "/apps//", "/a b", "/apps/../x", "/./x", "/apps?x=1", "/apps#x", "/ü"])(
     "rejects %p as not a URL path",
     raw => {
       expect(finding(parsePath(F, raw))).toEqual({ field: F, what: `${JSON.stringify(raw)} is not a URL path`, fix: pathFix });
@@ -199,6 +204,14 @@ describe("parsePathPrefix", () => {
 
   it("rejects a bad absolute value", () => {
     expect(finding(parsePathPrefix(F, "/a//b", "/apps")).what).toBe('"/a//b" is not a URL path');
+  });
+
+  it("rejects an empty value rather than routing the app at the base path itself", () => {
+    expect(finding(parsePathPrefix(F, "", "/apps"))).toEqual({
+      field: F,
+      what: "is empty",
+      fix: 'use a path such as "/apps/chat", or a name such as "chat" under the base path',
+    });
   });
 });
 
@@ -321,6 +334,10 @@ describe("parseReference", () => {
     expect(finding(parseReference(F, raw, "ai", 8000, ""))).toEqual({ field: F, what: `${JSON.stringify(raw)} is not a service reference`, fix });
   });
 
+  it.each(["ftp://files.example.com", "grpc://svc:9000"])("rejects %p as not an http(s) URL", raw => {
+    expect(finding(parseReference(F, raw, "ai", 8000, ""))).toEqual({ field: F, what: `${JSON.stringify(raw)} is not an http(s) URL`, fix });
+  });
+
   it.each(["http://", "https://a b"])("rejects the malformed URL %p", raw => {
     expect(finding(parseReference(F, raw, "ai", 8000, ""))).toEqual({ field: F, what: `${JSON.stringify(raw)} is not a valid URL`, fix });
   });
@@ -404,5 +421,15 @@ describe("audiencesFor", () => {
 
   it("gives any other audience alone", () => {
     expect(audiencesFor("https://my-api.example.com")).toEqual(["https://my-api.example.com"]);
+  });
+});
+
+describe("yamlErrorText", () => {
+  it("keeps the first line of a yaml error without its position", () => {
+    expect(yamlErrorText("Map keys must be unique at line 3, column 3:\n\n  host: b\n  ^\n")).toBe("Map keys must be unique");
+  });
+
+  it("keeps a message that has no position", () => {
+    expect(yamlErrorText("Tabs are not allowed as indentation")).toBe("Tabs are not allowed as indentation");
   });
 });

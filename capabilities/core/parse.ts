@@ -48,7 +48,7 @@ export function parseAutoscale(field: string, raw: string): Parsed<Autoscale | "
   const min = Number(m[1]);
   const max = Number(m[2]);
   if (min < 1) return fail(field, `minimum ${min} is below 1`, `use a minimum of at least 1, such as "1-${Math.max(max, 1)}"`);
-  if (min > max) return fail(field, `minimum ${min} is above maximum ${max}`, `use "<min>-<max>" with min <= max, such as "${max}-${min}"`);
+  if (min > max) return fail(field, `minimum ${min} is above maximum ${max}`, `use "<min>-<max>" with min <= max, such as "${Math.max(max, 1)}-${min}"`);
   return ok({ min, max });
 }
 
@@ -58,7 +58,7 @@ export function parseAutoscale(field: string, raw: string): Parsed<Autoscale | "
  */
 export function parsePath(field: string, raw: string): Parsed<string> {
   const trimmed = raw.length > 1 && raw.endsWith("/") ? raw.slice(0, -1) : raw;
-  if (trimmed === "/") return ok("/");
+  if (raw === "/") return ok("/");
   const segments = trimmed.split("/");
   if (trimmed.startsWith("/") && trimmed.length <= 1024 && segments.slice(1).every(s => PATH_SEGMENT.test(s) && s !== "." && s !== "..")) {
     return ok(trimmed);
@@ -68,6 +68,7 @@ export function parsePath(field: string, raw: string): Parsed<string> {
 
 /** Route path from `path-prefix`: absolute if it starts with `/`, else under the base path. */
 export function parsePathPrefix(field: string, raw: string, basePath: string): Parsed<string> {
+  if (raw === "") return fail(field, "is empty", `use a path such as "/apps/chat", or a name such as "chat" under the base path`);
   if (raw.startsWith("/")) return parsePath(field, raw);
   const joined = `${basePath === "/" ? "" : basePath}/${raw}`;
   const parsed = parsePath(field, joined);
@@ -125,6 +126,7 @@ export function parseReference(
     }
     return fail(field, `${quote(raw)} is not a valid URL`, fix);
   }
+  if (raw.includes("://")) return fail(field, `${quote(raw)} is not an http(s) URL`, fix);
   const m = /^([^:]*)(?::([^:]*))?$/.exec(raw);
   if (m && isDnsLabel(m[1])) {
     const port = m[2] === undefined ? ok(defaultPort) : parsePort(field, m[2]);

@@ -29,7 +29,7 @@ function seededCluster(): { cluster: FakeCluster; companions: KubeObject[] } {
     .map(o => {
       const app = o.metadata?.labels?.["ai-workloads.io/app"];
       if (!app) return o;
-      const ownerReferences = [{ apiVersion: "apps/v1", kind: "Deployment", name: app, uid: uid.get(app), controller: true, blockOwnerDeletion: true }];
+      const ownerReferences = [{ apiVersion: "apps/v1", kind: "Deployment", name: app, uid: uid.get(app) ?? "", controller: true, blockOwnerDeletion: true }];
       return { ...o, metadata: { ...o.metadata, ownerReferences } };
     });
   return { cluster, companions };

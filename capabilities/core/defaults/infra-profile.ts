@@ -17,11 +17,12 @@ export function applyInfraProfile(pod: V1PodSpec, c: V1Container, profile: Infra
   const selector = Object.entries(profile.nodeSelector ?? {}).filter(([k]) => pod.nodeSelector?.[k] === undefined);
   if (selector.length > 0) pod.nodeSelector = { ...(pod.nodeSelector ?? {}), ...Object.fromEntries(selector) };
 
-  const tolerations = (profile.tolerations ?? []).filter(t => !(pod.tolerations ?? []).some(have => equals(have, t)));
+  // Copies, so that the Deployment never shares objects with the module-wide profiles.
+  const tolerations = structuredClone(profile.tolerations ?? []).filter(t => !(pod.tolerations ?? []).some(have => equals(have, t)));
   if (tolerations.length > 0) pod.tolerations = [...(pod.tolerations ?? []), ...tolerations];
 
   for (const part of ["nodeAffinity", "podAffinity", "podAntiAffinity"] as const) {
     const value = profile.affinity?.[part];
-    if (value !== undefined && pod.affinity?.[part] === undefined) pod.affinity = { ...(pod.affinity ?? {}), [part]: value };
+    if (value !== undefined && pod.affinity?.[part] === undefined) pod.affinity = { ...(pod.affinity ?? {}), [part]: structuredClone(value) };
   }
 }
