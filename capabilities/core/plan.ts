@@ -29,10 +29,14 @@ export function admitDeployment(
   cluster: ClusterConfig,
   siblings: readonly V1Deployment[],
 ): Admission {
+  return admitAmong(deployment, ns, cluster, siblings.flatMap(d => resolveWorkload(d, ns, cluster).settings ?? []));
+}
+
+/** As admitDeployment, with the siblings already resolved (render resolves each Deployment once). */
+function admitAmong(deployment: V1Deployment, ns: NamespaceSettings, cluster: ClusterConfig, others: readonly WorkloadSettings[]): Admission {
   const { settings, problems } = resolveWorkload(deployment, ns, cluster);
   if (!settings) return { mutated: deployment, problems };
   const mutated = applyDefaults(deployment, settings);
-  const others = siblings.flatMap(d => resolveWorkload(d, ns, cluster).settings ?? []);
   return { mutated, settings, problems: [...checkWorkload(mutated, settings), ...checkRouteClash(settings, others)] };
 }
 
@@ -135,18 +139,17 @@ export function render(input: readonly KubeObject[], options: RenderOptions): Re
   };
   [...namespaceAnnotations.keys()].forEach(namespaceOf);
 
-  const admitted = new Map<string, V1Deployment[]>();
+  // Earlier Deployments of a namespace are the siblings of later ones: the later one of a clash is denied.
   const apps = new Map<string, PlannedApp[]>();
   const output = objects.map(o => {
     const d = o as V1Deployment;
     if (!isDeployment(o) || !isManaged(d)) return o;
     const nsName = d.metadata!.namespace!;
-    const ns = namespaceOf(nsName);
-    const siblings = admitted.get(nsName) ?? [];
-    const result = admitDeployment(d, ns, cluster, siblings);
+    const admitted = apps.get(nsName) ?? [];
+    apps.set(nsName, admitted);
+    const result = admitAmong(d, namespaceOf(nsName), cluster, admitted.map(a => a.settings));
     problems.push(...result.problems);
-    admitted.set(nsName, [...siblings, result.mutated]);
-    if (result.settings) apps.set(nsName, [...(apps.get(nsName) ?? []), { settings: result.settings, deployment: result.mutated }]);
+    if (result.settings) admitted.push({ settings: result.settings, deployment: result.mutated });
     return result.mutated as KubeObject;
   });
 
