@@ -1,6 +1,9 @@
 // What admission reads from the API server: the cluster config, a Namespace's annotations,
 // the namespace's other managed Deployments. Kept out of the core, which only gets values.
+// Namespaces and labelled Deployments are mirrored by watches, so that an admission costs
+// no API round trip once the mirrors are synced; until then they are read directly.
 import { K8s, Log, kind } from "pepr";
+import { WatchEvent } from "kubernetes-fluent-client";
 import { CONFIG_MAP_KEY, CONFIG_MAP_NAME, DEFAULT_CONFIG_NAMESPACE, KIND_LABEL } from "./core/constants";
 import { type ClusterConfig, DEFAULT_CLUSTER_CONFIG, parseClusterConfig } from "./core/config";
 import type { V1Deployment } from "./core/types";
@@ -33,12 +36,51 @@ export async function clusterConfig(): Promise<ClusterConfig> {
   return lastValid;
 }
 
+interface Named {
+  metadata?: { name?: string; namespace?: string; annotations?: Record<string, string> };
+}
+
+/** An in-memory copy of one kind, kept by a list+watch; `synced` once the first list is in. */
+class Mirror<T extends Named> {
+  readonly items = new Map<string, T>();
+  synced = false;
+  private started = false;
+
+  constructor(private readonly open: (onEvent: (o: T, phase: string) => void) => { events: NodeJS.EventEmitter; start(): Promise<unknown> }) {}
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const watcher = this.open((o, phase) => {
+      const key = `${o.metadata?.namespace ?? ""}/${o.metadata?.name}`;
+      if (phase === "DELETED") this.items.delete(key);
+      else this.items.set(key, o);
+    });
+    // Items of the first list are handed over right after this event.
+    watcher.events.once(WatchEvent.LIST, () => setImmediate(() => (this.synced = true)));
+    watcher.start().catch(e => {
+      this.started = false;
+      Log.warn({ err: String(e) }, "admission mirror could not start; reading directly");
+    });
+  }
+}
+
+const namespaces = new Mirror<Named>(cb => K8s(kind.Namespace).Watch(cb));
+const deployments = new Mirror<V1Deployment>(cb => K8s(kind.Deployment).WithLabel(KIND_LABEL).Watch(cb));
+
 export async function namespaceAnnotations(namespace: string): Promise<Record<string, string>> {
+  namespaces.start();
+  if (namespaces.synced) {
+    const ns = namespaces.items.get(`/${namespace}`);
+    if (ns) return ns.metadata?.annotations ?? {};
+  }
   const ns = await K8s(kind.Namespace).Get(namespace);
   return ns.metadata?.annotations ?? {};
 }
 
 export async function managedDeployments(namespace: string): Promise<V1Deployment[]> {
+  deployments.start();
+  if (deployments.synced) return [...deployments.items.values()].filter(d => d.metadata?.namespace === namespace);
   const list = await K8s(kind.Deployment).InNamespace(namespace).WithLabel(KIND_LABEL).Get();
   return list.items as V1Deployment[];
 }
