@@ -3,6 +3,8 @@
 import { type ClusterConfig, parseClusterConfig } from "../capabilities/core/config";
 import { render } from "../capabilities/core/plan";
 import { denials, formatProblem, warnings } from "../capabilities/core/problems";
+import { runAccess } from "./access";
+import { runGraph } from "./graph";
 import { InputError, readSources, readText } from "./input";
 import { type Format, formatObjects } from "./output";
 
@@ -14,9 +16,14 @@ export interface Io {
 
 const USAGE = `usage:
   ai-workloads render -f <file|dir|-> [-f ...] [--config <config.yaml>] [-n <namespace>] [-o yaml|json]
+  ai-workloads access -f <file|dir|-> [-f ...] [--config <config.yaml>] [-n <namespace>] [-o table|json|markdown]
+  ai-workloads graph  -f <file|dir|-> [-f ...] [--config <config.yaml>] [-n <namespace>] [-o mermaid|dot]
 
 Renders what the cluster gets for the given manifests: every input object, mutated where
 managed, then the generated companions. Exit 0 ok, 1 policy violations, 2 bad input.
+access prints who can reach what (per app, path and caller: allow, deny, not-routed or
+unknown, and the policy that decided); graph draws gateway host -> route -> Service -> app.
+They read the same inputs and exit with the same codes.
 `;
 
 export interface CommonOptions {
@@ -26,7 +33,7 @@ export interface CommonOptions {
   output?: string;
 }
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
 export function parseArgs(args: readonly string[]): CommonOptions {
   const opts: CommonOptions = { files: [], namespace: "default" };
@@ -64,7 +71,7 @@ export function parseArgs(args: readonly string[]): CommonOptions {
 }
 
 /** Reads `--config`: a syntax error is bad input (exit 2), an invalid value a violation (exit 1). */
-function loadConfig(file: string): { config?: ClusterConfig; lines: string[] } {
+export function loadConfig(file: string): { config?: ClusterConfig; lines: string[] } {
   const result = parseClusterConfig(readText(file));
   if (result.ok) return { config: result.config, lines: [] };
   if (result.syntax) throw new InputError(`${file}:${result.syntax.line}: YAML syntax error: ${result.syntax.message}`);
@@ -90,6 +97,9 @@ export function runRender(args: readonly string[], io: Io): number {
 
 const COMMANDS: Record<string, (args: readonly string[], io: Io) => number> = {
   render: runRender,
+  // Wrapped: access.ts and graph.ts import from this module, so bind at call time.
+  access: (args, io) => runAccess(args, io),
+  graph: (args, io) => runGraph(args, io),
 };
 
 export function main(argv: readonly string[], io: Io): number {

@@ -118,15 +118,19 @@ function requestPrincipal(w: Workload, request: RequestClass, sec: SecurityObjec
   );
 }
 
-/** Values match when any one of them does. */
-const anyValue = (values: string[], one: (v: string) => Tri): Tri => or(values.map(one));
+/**
+ * Values match when any one of them does. A `*` inside a value is not one of Istio's four
+ * forms (istiod rejects it, or reads it as a path template): not guessed.
+ */
+const anyValue = (values: string[], one: (v: string) => Tri, at: string): Tri =>
+  or(values.map(v => (v.length > 2 && v.slice(1, -1).includes("*") ? unknown(at) : one(v))));
 
 /** `requestPrincipals`: `<iss>/<sub>` of the caller's token, unknown here except that one exists. */
 const principalValues = (values: string[], present: Tri, at: string): Tri =>
   and([present, values.includes("*") ? true : unknown(at)]);
 
 function sourceField(key: string, values: string[], ctx: Context, at: string): Tri {
-  const namespaces = (): Tri => anyValue(values, v => fromRelation(relateNamespace(ctx.request.source, parsePattern(v)), at));
+  const namespaces = (): Tri => anyValue(values, v => fromRelation(relateNamespace(ctx.request.source, parsePattern(v)), at), at);
   // mTLS is assumed, so a peer principal exists, but which service account it names is not known.
   const peer = (): Tri => (values.includes("*") ? true : unknown(at));
   switch (key) {
@@ -151,7 +155,7 @@ function sourceField(key: string, values: string[], ctx: Context, at: string): T
 
 function operationField(key: string, values: string[], ctx: Context, at: string): Tri {
   // Path templates ({*}, {**}) follow Envoy's URI template rules: not modelled.
-  const paths = (): Tri => anyValue(values, v => (v.includes("{") ? unknown(at) : fromRelation(relatePath(ctx.request.path, parsePattern(v)), at)));
+  const paths = (): Tri => anyValue(values, v => (v.includes("{") ? unknown(at) : fromRelation(relatePath(ctx.request.path, parsePattern(v)), at)), at);
   switch (key) {
     case "paths":
       return paths();
@@ -229,8 +233,6 @@ interface Candidate {
   effective: Tri;
 }
 
-const first = (cs: readonly Candidate[], test: (c: Candidate) => boolean): Candidate | undefined => cs.find(test);
-
 /** The decision of the workload's sidecar for a request class. */
 export function decide(w: Workload, request: RequestClass, sec: SecurityObjects): Decision {
   const ctx: Context = { request, principal: requestPrincipal(w, request, sec) };
@@ -247,23 +249,23 @@ export function decide(w: Workload, request: RequestClass, sec: SecurityObjects)
 
   // CUSTOM delegates to an external authorizer; an action Istio does not define is not guessed either.
   // AUDIT only marks requests for logging and never changes the decision.
-  const delegated = first(candidates, c => c.action !== "ALLOW" && c.action !== "DENY" && c.action !== "AUDIT" && c.effective !== false);
+  const delegated = candidates.find(c => c.action !== "ALLOW" && c.action !== "DENY" && c.action !== "AUDIT" && c.effective !== false);
   if (delegated) return { outcome: "unknown", decidedBy: `${delegated.ref}: spec.action (${String(delegated.action)})` };
 
   const denies = candidates.filter(c => c.action === "DENY");
-  const denied = first(denies, c => c.effective === true);
+  const denied = denies.find(c => c.effective === true);
   if (denied) return { outcome: "deny", decidedBy: denied.ref };
-  const maybeDenied = first(denies, c => isUnknown(c.effective));
+  const maybeDenied = denies.find(c => isUnknown(c.effective));
   if (maybeDenied) return unknownOf(maybeDenied.effective);
 
   const allows = candidates.filter(c => c.action === "ALLOW");
   if (allows.length === 0) return { outcome: "allow", decidedBy: NO_POLICY };
-  const allowed = first(allows, c => c.effective === true);
+  const allowed = allows.find(c => c.effective === true);
   if (allowed) return { outcome: "allow", decidedBy: allowed.ref };
-  const maybeAllowed = first(allows, c => isUnknown(c.effective));
+  const maybeAllowed = allows.find(c => isUnknown(c.effective));
   if (maybeAllowed) return unknownOf(maybeAllowed.effective);
   // "Deny by default" needs an ALLOW policy that certainly applies; with none, it depends.
-  const certain = first(allows, c => c.applies === true);
+  const certain = allows.find(c => c.applies === true);
   if (!certain) return unknownOf(allows[0].applies);
   return { outcome: "deny", decidedBy: certain.ref };
 }

@@ -1,6 +1,6 @@
 // The access matrix (SPEC §11): for every managed app, path and caller class, what the
 // sidecar decides and which object decided it.
-import { type Decision, INGRESS_NAMESPACE, type RequestClass, type SecurityObjects, decide, securityObjects } from "./evaluate";
+import { INGRESS_NAMESPACE, NO_POLICY, type RequestClass, type SecurityObjects, decide, securityObjects } from "./evaluate";
 import { pathSetOf } from "./match";
 import type { AccessModel, App } from "./model";
 import { gatewayReach } from "./routes";
@@ -54,8 +54,7 @@ export function accessOf(model: AccessModel, sec: SecurityObjects, app: App, pat
     if (routed === false) return { outcome: "not-routed", decidedBy: NO_ROUTE };
     if (routed !== true) return { outcome: "unknown", decidedBy: routed.unknown };
   }
-  const d: Decision = decide(workload, requestClass(caller, app.namespace, path), sec);
-  return d;
+  return decide(workload, requestClass(caller, app.namespace, path), sec);
 }
 
 export function accessMatrix(model: AccessModel): AccessMatrix {
@@ -110,10 +109,12 @@ export function formatMarkdown(rows: readonly AccessRow[]): string {
     const cells = CALLERS.map(c => {
       const r = group.find(g => g.caller === c);
       if (!r) return "";
+      if (r.decidedBy === NO_ROUTE) return r.outcome;
+      if (r.decidedBy === NO_POLICY) return `${r.outcome} (no policy)`;
       return `${r.outcome} ${mdCell(mdCode(r.decidedBy.replace(/^AuthorizationPolicy /, "")))}`;
     });
     out.push(`| ${mdCell(namespace)} | ${mdCell(app)} | ${mdCell(mdCode(path))} | ${cells.join(" | ")} |`);
   }
-  out.push("", "Cells: the outcome, then the AuthorizationPolicy (`namespace/name`) or other object and field that decided it.");
+  out.push("", "Cells: the outcome, then the AuthorizationPolicy (`namespace/name`) that decided it, or for `unknown` the object and field not modelled.");
   return out.join("\n") + "\n";
 }

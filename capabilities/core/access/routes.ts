@@ -134,8 +134,9 @@ function landings(r: Route, sidecar: PathSet): Landing[] {
     const mat = `${at}.match[${k}]`;
     if ("unknown" in m) return { relation: { unknown: m.unknown }, at: mat };
     if (m.kind === "exact") {
-      const seen = to ?? m.value;
-      return { relation: relatePath(sidecar, { kind: "exact", value: seen }) === "none" ? "none" : "exact" in sidecar ? "all" : "some", external: { exact: m.value }, at: mat };
+      // One gateway path lands on one sidecar path: all of an exact row, part of a pattern row.
+      const hit = relatePath(sidecar, { kind: "exact", value: to ?? m.value }) !== "none";
+      return { relation: !hit ? "none" : "exact" in sidecar ? "all" : "some", external: { exact: m.value }, at: mat };
     }
     const base = to ?? m.value;
     const relation = relatePath(sidecar, { kind: "prefix", value: base });
