@@ -33,7 +33,7 @@ module.exports = {
     {
       ...common,
       displayName: "unit",
-      testMatch: ["<rootDir>/capabilities/**/*.spec.ts", "<rootDir>/cli/**/*.spec.ts", "<rootDir>/test/unit/**/*.spec.ts"],
+      testMatch: ["<rootDir>/capabilities/**/*.spec.ts", "<rootDir>/cli/**/*.spec.ts", "<rootDir>/test/unit/**/*.spec.ts", "<rootDir>/test/fuzz/cli.fuzz.spec.ts"],
     },
     {
       ...common,

@@ -52,9 +52,15 @@ export function parseManifests(file: string, text: string): KubeObject[] {
       const line = err.linePos?.[0]?.line ?? 1;
       throw new InputError(`${file}:${line}: YAML syntax error: ${yamlErrorText(err.message)}`);
     }
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
-    if (value === null || value === undefined) continue;
     const line = doc.contents?.range ? lineOf(text, doc.contents.range[0]) : 1;
+    let value: unknown;
+    try {
+      // Aliases are resolved here: an unknown anchor or an alias bomb is bad input, not a crash.
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      throw new InputError(`${file}:${line}: YAML error: ${yamlErrorText((e as Error).message)}`);
+    }
+    if (value === null || value === undefined) continue;
     if (!isObject(value) || typeof value.kind !== "string" || typeof value.apiVersion !== "string") {
       throw new InputError(`${file}:${line}: not a Kubernetes object (apiVersion and kind are required)`);
     }

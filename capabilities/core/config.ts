@@ -4,6 +4,7 @@ import type { V1Affinity, V1Toleration } from "@kubernetes/client-node";
 import { isMap, parseDocument } from "yaml";
 import { NA } from "./constants";
 import { type Finding, type Parsed, type Problem, deny, quote } from "./problems";
+import { annotationsShape } from "./shape";
 import {
   annotationField,
   isDnsLabel,
@@ -72,7 +73,13 @@ export function parseClusterConfig(text: string): ConfigResult {
   if (doc.contents !== null && !isMap(doc.contents)) {
     return { ok: false, findings: [{ field: field("(top level)"), what: "is not a mapping", fix: "write keys istio, aad and infraProfiles" }] };
   }
-  const raw: Json = doc.toJS() ?? {};
+  let raw: Json;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (e) {
+    const message = yamlErrorText((e as Error).message);
+    return { ok: false, syntax: { line: 1, message }, findings: [{ field: "(top level)", what: `is not valid YAML (${message})`, fix: "correct the YAML syntax" }] };
+  }
   return checkClusterConfig(raw);
 }
 
@@ -241,9 +248,10 @@ export function resolveNamespace(
   annotations: Record<string, string> | undefined,
   cluster: ClusterConfig,
 ): { settings: NamespaceSettings; problems: Problem[] } {
-  const a = annotations ?? {};
   const object = namespaceObject(name);
-  const problems: Problem[] = [];
+  const shape = annotationsShape(annotations);
+  const a = shape.length > 0 ? {} : annotations ?? {};
+  const problems: Problem[] = shape.map(f => deny(object, f));
   const take = <T>(key: string, parse: (f: string, s: string) => Parsed<T>): T | undefined => {
     const raw = a[key];
     if (raw === undefined) return undefined;

@@ -3,6 +3,7 @@ import { ANNOTATION_PREFIX, DA, DEFAULT_PORT, KIND_LABEL, REFERENCE_DEFAULT_PORT
 import type { ClusterConfig, InfraProfile, NamespaceSettings } from "./config";
 import { type Autoscale, annotationField, parseAutoscale, parseBoolean, parseLabelName, parseName, parsePathPrefix, parsePercent, parsePort, parsePublicPaths, parseReference } from "./parse";
 import { type Parsed, type Problem, deny, quote } from "./problems";
+import { deploymentShape } from "./shape";
 import type { Labels, V1Deployment } from "./types";
 
 export interface WorkloadSettings {
@@ -44,7 +45,9 @@ export function resolveWorkload(
   ns: NamespaceSettings,
   cluster: ClusterConfig,
 ): { settings?: WorkloadSettings; problems: Problem[] } {
-  const object = `${ns.name}/${deployment.metadata?.name ?? ""}`;
+  const object = `${ns.name}/${typeof deployment.metadata?.name === "string" ? deployment.metadata.name : ""}`;
+  const shape = deploymentShape(deployment);
+  if (shape.length > 0) return { problems: shape.map(f => deny(object, f)) };
   const problems: Problem[] = [];
   const a: Record<string, string> = deployment.metadata?.annotations ?? {};
   const take = <T>(key: string, parse: (f: string, s: string) => Parsed<T>): T | undefined => {
