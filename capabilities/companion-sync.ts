@@ -21,7 +21,7 @@ class RequestAuthentication extends a.GenericKind {}
 class AuthorizationPolicy extends a.GenericKind {}
 RegisterKind(VirtualService, { group: "networking.istio.io", version: "v1", kind: "VirtualService" });
 RegisterKind(RequestAuthentication, { group: "security.istio.io", version: "v1", kind: "RequestAuthentication" });
-RegisterKind(AuthorizationPolicy, { group: "security.istio.io", version: "v1", kind: "AuthorizationPolicy" });
+RegisterKind(AuthorizationPolicy, { group: "security.istio.io", version: "v1", kind: "AuthorizationPolicy", plural: "authorizationpolicies" });
 
 /** A full pass over every namespace of interest, besides the watch events. */
 const RESYNC_MS = 10 * 60_000;

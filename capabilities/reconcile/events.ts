@@ -16,8 +16,8 @@ export function buildEvent(on: Involved, reason: Reason, message: string, now: D
   return {
     apiVersion: "v1",
     kind: "Event",
-    // Events of a Namespace live in that namespace, where `kubectl describe namespace` finds them.
-    metadata: { generateName: `${on.name}.`, namespace: on.namespace ?? (on.kind === "Namespace" ? on.name : "default") },
+    // Events of a cluster-scoped object (a Namespace) must live in `default`; describe finds them there.
+    metadata: { generateName: `${on.name}.`, namespace: on.namespace ?? "default" },
     involvedObject: { apiVersion: on.apiVersion, kind: on.kind, name: on.name, namespace: on.namespace, uid: on.uid },
     reason,
     // Event messages are capped at 1 KiB by the API server.

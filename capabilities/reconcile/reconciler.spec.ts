@@ -74,7 +74,7 @@ describe("Reconciler", () => {
       ["CompanionsApplied", "applied Service/runtime-openai, applied HorizontalPodAutoscaler/runtime-openai, applied AuthorizationPolicy/runtime-openai-public"],
     ]);
     expect(on("Namespace", "ai").map(e => [e.reason, e.message, e.metadata?.namespace])).toEqual([
-      ["CompanionsApplied", "applied VirtualService/ai-workloads, applied RequestAuthentication/ai-workloads-aad, applied AuthorizationPolicy/ai-workloads-require-jwt", "ai"],
+      ["CompanionsApplied", "applied VirtualService/ai-workloads, applied RequestAuthentication/ai-workloads-aad, applied AuthorizationPolicy/ai-workloads-require-jwt", "default"],
     ]);
   });
 

@@ -1,0 +1,71 @@
+// Render cost: the core in process (µs per Deployment) and the `ai-workloads render` process
+// (wall time), for 1,000 and 10,000 labelled Deployments over 50 namespaces.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { render } from "../../capabilities/core/plan";
+import { workloads } from "./workloads";
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function inProcessUs(count: number, rounds: number): number {
+  const input = workloads(count, 50);
+  render(input, { defaultNamespace: "default" }); // warm-up: JIT
+  const times: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const start = process.hrtime.bigint();
+    const result = render(input, { defaultNamespace: "default" });
+    times.push(Number(process.hrtime.bigint() - start) / 1000);
+    if (result.problems.some(p => p.severity === "deny")) throw new Error("benchmark input was denied");
+  }
+  return median(times) / count;
+}
+
+function processMs(count: number, rounds: number, cli: string): number {
+  const dir = mkdtempSync(join(tmpdir(), "aiw-bench-"));
+  const file = join(dir, "input.yaml");
+  writeFileSync(file, workloads(count, 50).map(o => `---\n${stringify(o)}`).join(""));
+  const times: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const start = process.hrtime.bigint();
+    const run = spawnSync(process.execPath, [cli, "render", "-f", file], { encoding: "utf8", maxBuffer: 1 << 30 });
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    if (run.status !== 0) throw new Error(`render exited ${run.status}: ${run.stderr.slice(0, 500)}`);
+  }
+  return median(times);
+}
+
+export interface RenderBench {
+  us1k: number;
+  us10k: number;
+  process1kMs: number;
+  process10kMs: number;
+}
+
+export function benchRender(cli: string): RenderBench {
+  return {
+    us1k: inProcessUs(1000, 15),
+    us10k: inProcessUs(10000, 5),
+    process1kMs: processMs(1000, 5, cli),
+    process10kMs: processMs(10000, 3, cli),
+  };
+}
+
+/** Annotation parsing must be linear in input length (issue 6): µs per KiB of a long value. */
+export function benchParsing(): { kib: number; us: number }[] {
+  return [16, 64, 256, 1024].map(kib => {
+    const d = workloads(1, 1)[1];
+    d.metadata!.annotations = { ...d.metadata!.annotations, "ai-workloads.io/public-paths": `/${"a/".repeat(kib * 512)}`.slice(0, kib * 1024) };
+    const input = [d];
+    render(input, { defaultNamespace: "default" });
+    const times: number[] = [];
+    for (let r = 0; r < 9; r++) {
+      const start = process.hrtime.bigint();
+      render(input, { defaultNamespace: "default" });
+      times.push(Number(process.hrtime.bigint() - start) / 1000);
+    }
+    return { kib, us: median(times) };
+  });
+}
