@@ -1,7 +1,7 @@
 // Reading manifests for the CLI: files, directories (recursively, in name order) and stdin.
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { parseAllDocuments } from "yaml";
+import { LineCounter, parseAllDocuments } from "yaml";
 import { yamlErrorText } from "../capabilities/core/parse";
 import type { KubeObject } from "../capabilities/core/types";
 
@@ -46,13 +46,14 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 /** Parses a multi-document YAML (or JSON) text; `kind: List` documents are expanded. */
 export function parseManifests(file: string, text: string): KubeObject[] {
   const out: KubeObject[] = [];
-  for (const doc of parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true })) {
+  const lines = new LineCounter();
+  for (const doc of parseAllDocuments(text, { prettyErrors: true, uniqueKeys: true, lineCounter: lines })) {
     const err = doc.errors[0];
     if (err) {
       const line = err.linePos?.[0]?.line ?? 1;
       throw new InputError(`${file}:${line}: YAML syntax error: ${yamlErrorText(err.message)}`);
     }
-    const line = doc.contents?.range ? lineOf(text, doc.contents.range[0]) : 1;
+    const line = doc.contents?.range ? lines.linePos(doc.contents.range[0]).line : 1;
     let value: unknown;
     try {
       // Aliases are resolved here: an unknown anchor or an alias bomb is bad input, not a crash.
@@ -76,10 +77,4 @@ export function parseManifests(file: string, text: string): KubeObject[] {
     }
   }
   return out;
-}
-
-function lineOf(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
 }

@@ -1,24 +1,26 @@
 // Load generator, run as its own process so that it does not share the controller's CPU
 // accounting: POSTs one AdmissionReview body at a fixed concurrency for a fixed time over
 // HTTPS keep-alive, and prints {requests, seconds, rps, p50Ms, p99Ms, errors} as JSON.
-//   node load.mjs <url> <body.json> <ca.pem> <concurrency> <seconds>
+// With several URLs (comma-separated) each worker sends to them in turn, as the API server
+// calls the mutating and then the validating webhook for one object.
+//   node load.mjs <url[,url…]> <body.json> <ca.pem> <concurrency> <seconds>
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:https";
 
-const [url, bodyFile, caFile, concurrencyArg, secondsArg] = process.argv.slice(2);
+const [urlList, bodyFile, caFile, concurrencyArg, secondsArg] = process.argv.slice(2);
 const body = readFileSync(bodyFile);
 const ca = readFileSync(caFile);
 const concurrency = Number(concurrencyArg);
 const seconds = Number(secondsArg);
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency, ca });
-const target = new URL(url);
-if (!["127.0.0.1", "localhost", "::1"].includes(target.hostname)) throw new Error("load goes to loopback only");
+const targets = urlList.split(",").map(u => new URL(u));
+if (targets.some(t => !["127.0.0.1", "localhost", "::1"].includes(t.hostname))) throw new Error("load goes to loopback only");
 
 const latencies = [];
 let errors = 0;
 const deadline = performance.now() + seconds * 1000;
 
-function once() {
+function once(target) {
   return new Promise(resolve => {
     const start = performance.now();
     const req = request(target, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": body.length } }, res => {
@@ -38,7 +40,7 @@ function once() {
 }
 
 async function worker() {
-  while (performance.now() < deadline) await once();
+  for (let i = 0; performance.now() < deadline; i++) await once(targets[i % targets.length]);
 }
 
 const began = performance.now();

@@ -57,9 +57,11 @@ export function benchRender(cli: string): RenderBench {
 export function benchParsing(): { kib: number; us: number }[] {
   return [16, 64, 256, 1024].map(kib => {
     const d = workloads(1, 1)[1];
-    d.metadata!.annotations = { ...d.metadata!.annotations, "ai-workloads.io/public-paths": `/${"a/".repeat(kib * 512)}`.slice(0, kib * 1024) };
+    // A valid comma list of short paths of about `kib` KiB: every entry is parsed.
+    const value = Array.from({ length: Math.ceil((kib * 1024) / 8) }, (_, i) => `/p${i}`).join(",").slice(0, kib * 1024).replace(/,[^,]*$/, "");
+    d.metadata!.annotations = { ...d.metadata!.annotations, "ai-workloads.io/public-paths": value };
     const input = [d];
-    render(input, { defaultNamespace: "default" });
+    if (render(input, { defaultNamespace: "default" }).problems.some(p => p.severity === "deny")) throw new Error("parsing input was denied");
     const times: number[] = [];
     for (let r = 0; r < 9; r++) {
       const start = process.hrtime.bigint();

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import type { KubeObject } from "../../capabilities/core/types";
 
-const SEED = join(__dirname, "..", "..", "examples", "mlserver-openai-librechat");
+// The bench runs from the repository root (npm run bench).
+const SEED = join(process.cwd(), "examples", "mlserver-openai-librechat");
 
 export const seedObjects = (): KubeObject[] =>
   readdirSync(SEED)

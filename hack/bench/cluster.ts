@@ -1,0 +1,258 @@
+// The benchmarks that need the test control plane and the module served for real
+// (hack/e2e/run.mjs up): admission against the floor module, reconcile writes, memory.
+import { spawn, spawnSync } from "node:child_process";
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { render } from "../../capabilities/core/plan";
+import type { KubeObject } from "../../capabilities/core/types";
+import {
+  LISTEN_SHIM,
+  applyYaml,
+  auditMark,
+  controllerEnv,
+  delay,
+  getObject,
+  kubectlOk,
+  listObjects,
+  state,
+  waitFor,
+  writesBy,
+} from "../../test/e2e/harness";
+import { seedObjects } from "./workloads";
+
+const REPO = process.cwd();
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+export interface LoadResult {
+  requests: number;
+  seconds: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+/** A realistic labelled Deployment (3–8 KB): the seed's runtime-openai as kubectl would send it. */
+export function admissionBody(operation: "CREATE", uid: string): { body: string; objectBytes: number } {
+  const d = structuredClone(seedObjects().find(o => o.kind === "Deployment" && o.metadata?.name === "runtime-openai")!);
+  const container = (d.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec.containers[0];
+  container.env = Array.from({ length: 12 }, (_, i) => ({ name: `MLSERVER_MODEL_SETTING_${i}`, value: `value-${i}-${"x".repeat(40)}` }));
+  container.resources = { limits: { memory: "4Gi" } };
+  d.metadata!.labels = { ...d.metadata!.labels, "app.kubernetes.io/part-of": "assistant", "team.example.com/owner": "ml-platform", "team.example.com/cost-center": "cc-4711" };
+  // kubectl apply records what it sent: a realistic share of a stored Deployment's size.
+  d.metadata!.annotations = { ...d.metadata!.annotations, "kubectl.kubernetes.io/last-applied-configuration": JSON.stringify(d) };
+  const object = JSON.stringify(d);
+  const review = {
+    apiVersion: "admission.k8s.io/v1",
+    kind: "AdmissionReview",
+    request: {
+      uid,
+      kind: { group: "apps", version: "v1", kind: "Deployment" },
+      resource: { group: "apps", version: "v1", resource: "deployments" },
+      requestKind: { group: "apps", version: "v1", kind: "Deployment" },
+      requestResource: { group: "apps", version: "v1", resource: "deployments" },
+      name: d.metadata!.name,
+      namespace: "ai",
+      operation,
+      userInfo: { username: "bench", groups: ["system:authenticated"] },
+      object: d,
+      oldObject: null,
+      dryRun: false,
+      options: { apiVersion: "meta.k8s.io/v1", kind: "CreateOptions" },
+    },
+  };
+  return { body: JSON.stringify(review), objectBytes: Buffer.byteLength(object) };
+}
+
+/** Starts an admission controller process from a module file on a free port (as the harness does). */
+async function startAdmission(moduleFile: string, port: number, logFile: string): Promise<() => void> {
+  const s = state();
+  const admission = s.controllers.find(c => c.role === "admission")!;
+  // The module's own admission controller's env, log level included: only the bindings differ.
+  const env = controllerEnv(s, { ...admission, port });
+  const out = openSync(logFile, "a");
+  const child = spawn(process.execPath, ["--require", LISTEN_SHIM, moduleFile], { cwd: join(moduleFile, ".."), env, detached: true, stdio: ["ignore", out, out] });
+  closeSync(out);
+  const stop = (): void => {
+    try {
+      process.kill(-child.pid!, "SIGTERM");
+    } catch {
+      // gone
+    }
+  };
+  await waitFor(`controller on ${port}`, () => healthz(port), { timeoutMs: 60_000, intervalMs: 200 });
+  return stop;
+}
+
+async function healthz(port: number): Promise<boolean> {
+  const p = spawnSync("curl", ["-fsS", "--cacert", state().tls.ca, `https://127.0.0.1:${port}/healthz`], { encoding: "utf8" });
+  return p.status === 0;
+}
+
+function load(urls: string[], bodyFile: string, concurrency: number, seconds: number): LoadResult {
+  const p = spawnSync(process.execPath, [join(REPO, "hack", "bench", "load.mjs"), urls.join(","), bodyFile, state().tls.ca, String(concurrency), String(seconds)], { encoding: "utf8" });
+  if (p.status !== 0) throw new Error(`load generator failed: ${p.stderr}`);
+  return JSON.parse(p.stdout) as LoadResult;
+}
+
+const peakRssMiB = (pid: number): number => {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
+};
+
+export interface AdmissionBench {
+  module: LoadResult;
+  floor: LoadResult;
+  objectBytes: number;
+  rounds: number;
+  concurrency: number;
+  floorPeakRssMiB: number;
+}
+
+/**
+ * The module's admission controller against the floor module's, alternated A/B/A/B with
+ * identical bodies; each request is a mutate and then a validate of the same Deployment.
+ */
+export async function benchAdmission(floorModuleFile: string, workDir: string): Promise<AdmissionBench> {
+  const s = state();
+  const ns = seedObjects().find(o => o.kind === "Namespace")!;
+  await applyYaml([ns]);
+  const { body, objectBytes } = admissionBody("CREATE", "00000000-0000-0000-0000-000000000001");
+  const bodyFile = join(workDir, "admission-review.json");
+  writeFileSync(bodyFile, body);
+  const admission = s.controllers.find(c => c.role === "admission")!;
+  const floorPort = await freePort();
+  const stopFloor = await startAdmission(floorModuleFile, floorPort, join(workDir, "floor.log"));
+  const urls = (port: number): string[] => [`https://127.0.0.1:${port}/mutate/${s.apiPath}`, `https://127.0.0.1:${port}/validate/${s.apiPath}`];
+  const concurrency = 8;
+  const rounds = 3;
+  const seconds = 8;
+  const a: LoadResult[] = [];
+  const b: LoadResult[] = [];
+  try {
+    // Warm-up of both (JIT, connection setup, the module's mirrors).
+    load(urls(admission.port), bodyFile, concurrency, 3);
+    load(urls(floorPort), bodyFile, concurrency, 3);
+    for (let r = 0; r < rounds; r++) {
+      a.push(load(urls(admission.port), bodyFile, concurrency, seconds));
+      b.push(load(urls(floorPort), bodyFile, concurrency, seconds));
+    }
+    const floorPid = Number(spawnSync("pgrep", ["-f", floorModuleFile], { encoding: "utf8" }).stdout.trim().split("\n")[0]);
+    const floorPeakRssMiB = floorPid ? peakRssMiB(floorPid) : NaN;
+    return { module: combine(a), floor: combine(b), objectBytes, rounds, concurrency, floorPeakRssMiB };
+  } finally {
+    stopFloor();
+  }
+}
+
+function combine(results: LoadResult[]): LoadResult {
+  const requests = results.reduce((n, r) => n + r.requests, 0);
+  const seconds = results.reduce((n, r) => n + r.seconds, 0);
+  return {
+    requests,
+    seconds,
+    rps: requests / seconds,
+    p50Ms: median(results.map(r => r.p50Ms)),
+    p99Ms: median(results.map(r => r.p99Ms)),
+    errors: results.reduce((n, r) => n + r.errors, 0),
+  };
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  return new Promise(resolve => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ReconcileBench {
+  deployments: number;
+  convergeSeconds: number;
+  changeCompanionWrites: number;
+  changeEventWrites: number;
+  changedObjects: number;
+  resyncCompanionWrites: number;
+  resyncEventWrites: number;
+  admissionPeakRssMiB: number;
+  watcherPeakRssMiB: number;
+}
+
+const BENCH_NS = "bench-reconcile";
+
+/** `count` managed Deployments in one namespace: convergence time, writes per change and per resync. */
+export async function benchReconcile(count: number): Promise<ReconcileBench> {
+  const s = state();
+  const user = s.serviceAccount.user;
+  const ns: KubeObject = { apiVersion: "v1", kind: "Namespace", metadata: { name: BENCH_NS, annotations: { "ai-workloads.io/host": "bench.example.com", "ai-workloads.io/gateway": "istio-system/gw" } } };
+  const deployments = Array.from({ length: count }, (_, i) => ({
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: `model-${i}`, namespace: BENCH_NS, labels: { "ai-workloads.io/kind": "mlserver" }, annotations: { "ai-workloads.io/autoscale": "1-3" } },
+    spec: { replicas: 0, selector: { matchLabels: { app: `model-${i}` } }, template: { metadata: { labels: { app: `model-${i}` } }, spec: { containers: [{ name: "mlserver", image: "docker.io/seldonio/mlserver:1.6.1" }] } } },
+  }));
+  // What the namespace must end up with: the offline render of the same input.
+  const wanted = render([ns, ...deployments] as KubeObject[], { defaultNamespace: "default" }).objects.filter(o => o.metadata?.labels?.["app.kubernetes.io/managed-by"] === "ai-workloads");
+  await applyYaml([ns]);
+  const start = Date.now();
+  const file = join(REPO, ".tmp", "bench", "deployments.yaml");
+  mkdirSync(join(REPO, ".tmp", "bench"), { recursive: true });
+  writeFileSync(file, deployments.map(d => `---\n${stringify(d)}`).join(""));
+  await kubectlOk(["apply", "--server-side", "-f", file], { timeoutMs: 15 * 60_000 });
+  const routes = async (): Promise<number> => ((await getObject<{ spec: { http: unknown[] } }>("virtualservice.networking.istio.io", "ai-workloads", BENCH_NS))?.spec.http.length ?? 0);
+  await waitFor(
+    "all companions",
+    async () => (await listObjects("service", BENCH_NS, "app.kubernetes.io/managed-by=ai-workloads")).length === count && (await listObjects("horizontalpodautoscaler", BENCH_NS, "app.kubernetes.io/managed-by=ai-workloads")).length === count && (await routes()) === count,
+    { timeoutMs: 20 * 60_000, intervalMs: 1000 },
+  );
+  const convergeSeconds = (Date.now() - start) / 1000;
+  if (wanted.length !== count * 2 + 1) throw new Error(`unexpected wanted set: ${wanted.length}`);
+  await settle(user);
+
+  // One annotation change: autoscale off removes one HPA; nothing else changes.
+  let mark = auditMark();
+  await kubectlOk(["annotate", "deployment", "model-7", "-n", BENCH_NS, "ai-workloads.io/autoscale=off", "--overwrite"]);
+  await waitFor("the HPA to go", async () => !(await getObject("horizontalpodautoscaler", "model-7", BENCH_NS)), { timeoutMs: 120_000, intervalMs: 200 });
+  await settle(user);
+  const change = writesBy(user, mark);
+  // One resync of the namespace: an unrelated annotation on the Namespace enqueues it.
+  mark = auditMark();
+  await kubectlOk(["annotate", "namespace", BENCH_NS, `bench.example.com/touch=${Date.now()}`, "--overwrite"]);
+  await delay(5000);
+  await settle(user);
+  const resync = writesBy(user, mark);
+
+  const pidOf = (role: string): number => Number(readFileSync(s.controllers.find(c => c.role === role)!.pidFile, "utf8").trim());
+  const isEvent = (e: { objectRef?: { resource?: string } }): boolean => e.objectRef?.resource === "events";
+  return {
+    deployments: count,
+    convergeSeconds,
+    changeCompanionWrites: change.filter(e => !isEvent(e)).length,
+    changeEventWrites: change.filter(isEvent).length,
+    changedObjects: 1,
+    resyncCompanionWrites: resync.filter(e => !isEvent(e)).length,
+    resyncEventWrites: resync.filter(isEvent).length,
+    admissionPeakRssMiB: peakRssMiB(pidOf("admission")),
+    watcherPeakRssMiB: peakRssMiB(pidOf("watcher")),
+  };
+}
+
+/** Waits until the module has made no write for 3 s. */
+async function settle(user: string): Promise<void> {
+  let last = auditMark();
+  let quietSince = Date.now();
+  await waitFor(
+    "the module to go quiet",
+    () => {
+      const now = auditMark();
+      if (writesBy(user, last).length > 0) quietSince = Date.now();
+      last = now;
+      return Date.now() - quietSince > 3000;
+    },
+    { timeoutMs: 10 * 60_000, intervalMs: 500 },
+  );
+}

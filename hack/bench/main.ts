@@ -1,0 +1,77 @@
+// `npm run bench`: every benchmark in one run on one machine; a table, BENCHMARKS.md, and the
+// closing lines issue 5 asks for. Speed is compared as ratios within the run, never asserted.
+import { execFileSync } from "node:child_process";
+import { cpus, totalmem } from "node:os";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { benchParsing, benchRender } from "./render";
+
+const REPO = process.cwd();
+const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
+
+async function main(): Promise<void> {
+  const floorModule = process.argv[2];
+  const workDir = process.argv[3];
+  const rows: [string, string, string][] = [];
+  const row = (name: string, value: string, note = ""): void => {
+    rows.push([name, value, note]);
+    process.stderr.write(`bench: ${name}: ${value} ${note}\n`);
+  };
+
+  // Offline first, while nothing else runs.
+  const r = benchRender(join(REPO, "build", "cli.js"));
+  row("render in process, 1,000 Deployments / 50 namespaces", `${fmt(r.us1k)} µs per Deployment`);
+  row("render in process, 10,000 Deployments / 50 namespaces", `${fmt(r.us10k)} µs per Deployment`);
+  row("render process (`ai-workloads render`), 1,000", `${fmt(r.process1kMs, 0)} ms wall`);
+  row("render process (`ai-workloads render`), 10,000", `${fmt(r.process10kMs, 0)} ms wall`);
+  const scaling = (r.us10k * 10000) / (r.us1k * 1000);
+  row("render scaling 10k/1k (in process; linear is 10)", fmt(scaling, 2), `process: ${fmt(r.process10kMs / r.process1kMs, 2)}`);
+  const parsing = benchParsing();
+  for (const p of parsing) row(`annotation parsing, ${p.kib} KiB public-paths value`, `${fmt(p.us, 0)} µs`, `${fmt(p.us / p.kib, 2)} µs/KiB`);
+
+  // With the control plane and the module served (hack/bench/run.mjs started them).
+  const { benchAdmission, benchReconcile } = await import("./cluster");
+  const adm = await benchAdmission(floorModule, workDir);
+  row("admission: object size", `${fmt(adm.objectBytes / 1024, 1)} KiB`, `concurrency ${adm.concurrency}, ${adm.rounds} rounds A/B, mutate+validate`);
+  row("admission: module requests/s", fmt(adm.module.rps, 0), `p50 ${fmt(adm.module.p50Ms, 2)} ms, p99 ${fmt(adm.module.p99Ms, 2)} ms, errors ${adm.module.errors}`);
+  row("admission: floor requests/s", fmt(adm.floor.rps, 0), `p50 ${fmt(adm.floor.p50Ms, 2)} ms, p99 ${fmt(adm.floor.p99Ms, 2)} ms, errors ${adm.floor.errors}`);
+  const rec = await benchReconcile(500);
+  row("reconcile: converge after creating 500 Deployments", `${fmt(rec.convergeSeconds, 1)} s`, "until 500 Services, 500 HPAs and 500 routes");
+  row("reconcile: companion writes for one annotation change", String(rec.changeCompanionWrites), `objects changed: ${rec.changedObjects}; Events written: ${rec.changeEventWrites}`);
+  row("reconcile: companion writes for one resync", String(rec.resyncCompanionWrites), `Events written: ${rec.resyncEventWrites}`);
+  row("memory: admission controller peak RSS (500 managed)", `${fmt(rec.admissionPeakRssMiB, 0)} MiB`, `floor module: ${fmt(adm.floorPeakRssMiB, 0)} MiB`);
+  row("memory: watcher peak RSS (500 managed)", `${fmt(rec.watcherPeakRssMiB, 0)} MiB`);
+
+  const lines = [
+    `admission-throughput-ratio module/floor: ${fmt(adm.module.rps / adm.floor.rps, 2)}`,
+    `admission-p99-ratio module/floor: ${fmt(adm.module.p99Ms / adm.floor.p99Ms, 2)}`,
+    `render-us-per-deployment: ${fmt(r.us1k, 0)}`,
+    `render-scaling-10k/1k: ${fmt(scaling, 1)}`,
+    `reconcile-writes-per-change: ${rec.changeCompanionWrites}`,
+    `reconcile-writes-per-resync: ${rec.resyncCompanionWrites}`,
+  ];
+  const table = ["| benchmark | result | note |", "|---|---|---|", ...rows.map(([a, b, c]) => `| ${a} | ${b} | ${c} |`)].join("\n");
+  const versions = `node ${process.version}, pepr ${require(join(REPO, "node_modules", "pepr", "package.json")).version}, kube-apiserver ${execFileSync("bash", ["-c", "source hack/controlplane/versions.env && echo $K8S_VERSION"], { encoding: "utf8" }).trim()}`;
+  const doc = `<!-- Written by \`npm run bench\` (hack/bench); do not edit by hand. -->
+# Benchmarks
+
+Run on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${fmt(totalmem() / 2 ** 30, 0)} GiB; ${versions}.
+Command: \`npm run bench\`. Admission is the module's controller against a floor module (same Pepr,
+no-op bindings) in the same run, alternated A/B; ratios are module/floor. Render is the core in
+process and the \`ai-workloads render\` process. Reconcile and memory use the test control plane.
+Companion writes count applies and deletes of generated objects; Events are counted apart.
+
+${table}
+
+\`\`\`
+${lines.join("\n")}
+\`\`\`
+`;
+  writeFileSync(join(REPO, "BENCHMARKS.md"), doc);
+  process.stdout.write(`${table}\n\n${lines.join("\n")}\n`);
+}
+
+main().catch(e => {
+  process.stderr.write(`bench: ${e instanceof Error ? e.stack ?? e.message : e}\n`);
+  process.exit(1);
+});

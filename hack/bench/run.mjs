@@ -1,0 +1,54 @@
+// `npm run bench`: builds the benchmark and the floor module, starts the test control plane
+// with the module served (hack/e2e/run.mjs up, in its own state dir), runs hack/bench/main.ts,
+// and always stops everything.
+import { execFileSync, spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildSync } from "esbuild";
+
+const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const DIR = join(REPO, ".tmp", "bench");
+const env = { ...process.env, AI_WORKLOADS_E2E_DIR: join(DIR, "e2e") };
+mkdirSync(DIR, { recursive: true });
+
+const step = (what, cmd, args) => {
+  process.stderr.write(`bench: ${what}\n`);
+  execFileSync(cmd, args, { cwd: REPO, env, stdio: ["ignore", "inherit", "inherit"] });
+};
+
+step("CLI bundle", process.execPath, [join(REPO, "hack", "build-cli.mjs")]);
+buildSync({
+  entryPoints: [join(REPO, "hack", "bench", "main.ts")],
+  outfile: join(DIR, "bench.js"),
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "cjs",
+  logLevel: "warning",
+  // The e2e harness finds the repository from its own location.
+  define: { __dirname: JSON.stringify(join(REPO, "test", "e2e")) },
+});
+// Pepr builds a module from its own folder (package.json, tsconfig.json, pepr.ts): the floor
+// gets one with the module's own package.json, so that only the bindings differ.
+const floorDir = join(DIR, "floor");
+rmSync(floorDir, { recursive: true, force: true });
+mkdirSync(floorDir, { recursive: true });
+symlinkSync(join(REPO, "node_modules"), join(floorDir, "node_modules"));
+copyFileSync(join(REPO, "package.json"), join(floorDir, "package.json"));
+const tsconfig = JSON.parse(readFileSync(join(REPO, "tsconfig.json"), "utf8"));
+writeFileSync(join(floorDir, "tsconfig.json"), JSON.stringify({ ...tsconfig, include: ["pepr.ts"] }, null, 2));
+writeFileSync(join(floorDir, "pepr.ts"), readFileSync(join(REPO, "hack", "bench", "floor.ts"), "utf8").replace('"../../package.json"', '"./package.json"'));
+process.stderr.write("bench: floor module build\n");
+execFileSync(process.execPath, [join(REPO, "node_modules", "pepr", "dist", "cli.js"), "build", "-o", "dist"], { cwd: floorDir, env, stdio: ["ignore", "ignore", "inherit"] });
+const floorDist = join(floorDir, "dist");
+
+let code = 1;
+try {
+  step("control plane and module up", process.execPath, [join(REPO, "hack", "e2e", "run.mjs"), "up"]);
+  const run = spawnSync(process.execPath, [join(DIR, "bench.js"), join(floorDist, "pepr-ai-workloads.js"), DIR], { cwd: REPO, env, stdio: "inherit" });
+  code = run.status ?? 1;
+} finally {
+  spawnSync(process.execPath, [join(REPO, "hack", "e2e", "run.mjs"), "down"], { cwd: REPO, env, stdio: ["ignore", "ignore", "inherit"] });
+}
+process.exit(code);
