@@ -4,7 +4,7 @@ import tsPlugin from "@typescript-eslint/eslint-plugin";
 import tsParser from "@typescript-eslint/parser";
 
 export default [
-  { ignores: ["node_modules/**", "dist/**", "build/**", "coverage/**", "**/*.js", "**/*.mjs"] },
+  { ignores: ["node_modules/**", "dist/**", "build/**", "coverage/**", ".tmp/**", "**/*.js", "**/*.mjs"] },
   {
     files: ["**/*.ts"],
     languageOptions: { parser: tsParser, parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
