@@ -6,7 +6,7 @@ import { NA } from "./constants";
 import { type Finding, type Parsed, type Problem, deny, quote } from "./problems";
 import { annotationsShape } from "./shape";
 import {
-  annotationField,
+  annotationReader,
   isDnsLabel,
   parseAudience,
   parseBoolean,
@@ -252,19 +252,7 @@ export function resolveNamespace(
   const shape = annotationsShape(annotations);
   const a = shape.length > 0 ? {} : annotations ?? {};
   const problems: Problem[] = shape.map(f => deny(object, f));
-  const take = <T>(key: string, parse: (f: string, s: string) => Parsed<T>): T | undefined => {
-    const raw = a[key];
-    if (raw === undefined) return undefined;
-    const parsed = parse(annotationField(key), raw);
-    if (parsed.ok) return parsed.value;
-    problems.push(deny(object, parsed.error));
-    return undefined;
-  };
-  for (const key of Object.keys(a).sort()) {
-    if (key.startsWith("ai-workloads.io/") && !KNOWN_NAMESPACE_ANNOTATIONS.includes(key)) {
-      problems.push(deny(object, { field: annotationField(key), what: "is not a known namespace annotation", fix: `use one of ${KNOWN_NAMESPACE_ANNOTATIONS.join(", ")}` }));
-    }
-  }
+  const take = annotationReader(a, object, problems, KNOWN_NAMESPACE_ANNOTATIONS, "namespace");
   const requestAuth = take(NA.requestAuth, parseBoolean);
   const requireJwt = take(NA.requireJwt, parseBoolean);
   const settings: NamespaceSettings = {

@@ -1,9 +1,32 @@
 // Parsers for annotation and config values. Each returns a value or a finding that names
 // the field and the fix; none throws, and each is linear in the input's length.
-import { type Parsed, fail, ok, quote } from "./problems";
+import { type Parsed, type Problem, deny, fail, ok, quote } from "./problems";
 
 const annotationField = (key: string): string => `metadata.annotations[${key}]`;
 export { annotationField };
+
+export type Take = <T>(key: string, parse: (field: string, raw: string) => Parsed<T>) => T | undefined;
+
+/**
+ * Reads an object's annotations through parsers: each malformed value, and each
+ * `ai-workloads.io/*` key that is not `known` (a typo would otherwise do nothing), becomes
+ * a denial in `problems`; `take` then gives a parsed value or undefined.
+ */
+export function annotationReader(annotations: Record<string, string>, object: string, problems: Problem[], known: readonly string[], owner: string): Take {
+  for (const key of Object.keys(annotations).sort()) {
+    if (key.startsWith("ai-workloads.io/") && !known.includes(key)) {
+      problems.push(deny(object, { field: annotationField(key), what: `is not a known ${owner} annotation`, fix: `use one of ${known.join(", ")}` }));
+    }
+  }
+  return <T>(key: string, parse: (field: string, raw: string) => Parsed<T>): T | undefined => {
+    const raw = annotations[key];
+    if (raw === undefined) return undefined;
+    const parsed = parse(annotationField(key), raw);
+    if (parsed.ok) return parsed.value;
+    problems.push(deny(object, parsed.error));
+    return undefined;
+  };
+}
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;

@@ -1,8 +1,8 @@
 // A managed Deployment's settings: Deployment annotations over the namespace layer (SPEC §3).
-import { ANNOTATION_PREFIX, DA, DEFAULT_PORT, KIND_LABEL, REFERENCE_DEFAULT_PORT, WORKLOAD_KINDS, type WorkloadKind, isWorkloadKind } from "./constants";
+import { DA, DEFAULT_PORT, KIND_LABEL, REFERENCE_DEFAULT_PORT, WORKLOAD_KINDS, type WorkloadKind, isWorkloadKind } from "./constants";
 import type { ClusterConfig, InfraProfile, NamespaceSettings } from "./config";
-import { type Autoscale, annotationField, parseAutoscale, parseBoolean, parseLabelName, parseName, parsePathPrefix, parsePercent, parsePort, parsePublicPaths, parseReference } from "./parse";
-import { type Parsed, type Problem, deny, quote } from "./problems";
+import { type Autoscale, annotationField, annotationReader, parseAutoscale, parseBoolean, parseLabelName, parseName, parsePathPrefix, parsePercent, parsePort, parsePublicPaths, parseReference } from "./parse";
+import { type Problem, deny, quote } from "./problems";
 import { deploymentShape } from "./shape";
 import type { Labels, V1Deployment } from "./types";
 
@@ -50,24 +50,11 @@ export function resolveWorkload(
   if (shape.length > 0) return { problems: shape.map(f => deny(object, f)) };
   const problems: Problem[] = [];
   const a: Record<string, string> = deployment.metadata?.annotations ?? {};
-  const take = <T>(key: string, parse: (f: string, s: string) => Parsed<T>): T | undefined => {
-    const raw = a[key];
-    if (raw === undefined) return undefined;
-    const parsed = parse(annotationField(key), raw);
-    if (parsed.ok) return parsed.value;
-    problems.push(deny(object, parsed.error));
-    return undefined;
-  };
-
   const kindValue = kindLabel(deployment) ?? "";
   if (!isWorkloadKind(kindValue)) {
     problems.push(deny(object, { field: `metadata.labels[${KIND_LABEL}]`, what: `${quote(kindValue)} is not a known kind`, fix: `use one of ${WORKLOAD_KINDS.join(", ")}` }));
   }
-  for (const key of Object.keys(a).sort()) {
-    if (key.startsWith(ANNOTATION_PREFIX) && !KNOWN_DEPLOYMENT_ANNOTATIONS.includes(key)) {
-      problems.push(deny(object, { field: annotationField(key), what: "is not a known Deployment annotation", fix: `use one of ${KNOWN_DEPLOYMENT_ANNOTATIONS.join(", ")}` }));
-    }
-  }
+  const take = annotationReader(a, object, problems, KNOWN_DEPLOYMENT_ANNOTATIONS, "Deployment");
   const kind = isWorkloadKind(kindValue) ? kindValue : "mlserver";
   const app = deployment.metadata?.name ?? "";
   const namespace = ns.name;
