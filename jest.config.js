@@ -40,5 +40,11 @@ module.exports = {
       displayName: "e2e",
       testMatch: ["<rootDir>/test/e2e/**/*.e2e.ts"],
     },
+    {
+      ...common,
+      // Needs the module served, like e2e: `npm run test:fuzz` (hack/fuzz/run.mjs).
+      displayName: "fuzz",
+      testMatch: ["<rootDir>/test/fuzz/**/*.fuzz.e2e.ts"],
+    },
   ],
 };

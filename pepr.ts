@@ -4,5 +4,6 @@ import cfg from "./package.json";
 import { SettingsAdmission } from "./capabilities/settings-admission";
 import { WorkloadAdmission } from "./capabilities/workload-admission";
 import { CompanionSync } from "./capabilities/companion-sync";
+import { normalizeAdmissionRequest } from "./capabilities/admission-envelope";
 
-new PeprModule(cfg, [WorkloadAdmission, SettingsAdmission, CompanionSync]);
+new PeprModule(cfg, [WorkloadAdmission, SettingsAdmission, CompanionSync], { beforeHook: normalizeAdmissionRequest });

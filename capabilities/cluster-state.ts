@@ -68,17 +68,31 @@ class Mirror<T extends Named> {
 const namespaces = new Mirror<Named>(cb => K8s(kind.Namespace).Watch(cb));
 const deployments = new Mirror<V1Deployment>(cb => K8s(kind.Deployment).WithLabel(KIND_LABEL).Watch(cb));
 
+/** A namespace name the API server can hold (RFC 1123 label); anything else is never looked up. */
+const isNamespaceName = (n: string): boolean => n.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n);
+
+/**
+ * The annotations of a Namespace; none when it does not exist (the API server refuses the object for
+ * that itself: mutating webhooks run before its NamespaceLifecycle check) or its name is not one.
+ */
 export async function namespaceAnnotations(namespace: string): Promise<Record<string, string>> {
+  if (!isNamespaceName(namespace)) return {};
   namespaces.start();
   if (namespaces.synced) {
     const ns = namespaces.items.get(`/${namespace}`);
     if (ns) return ns.metadata?.annotations ?? {};
   }
-  const ns = await K8s(kind.Namespace).Get(namespace);
-  return ns.metadata?.annotations ?? {};
+  try {
+    const ns = await K8s(kind.Namespace).Get(namespace);
+    return ns.metadata?.annotations ?? {};
+  } catch (e) {
+    if ((e as { status?: number }).status === 404) return {};
+    throw e;
+  }
 }
 
 export async function managedDeployments(namespace: string): Promise<V1Deployment[]> {
+  if (!isNamespaceName(namespace)) return [];
   deployments.start();
   if (deployments.synced) return [...deployments.items.values()].filter(d => d.metadata?.namespace === namespace);
   const list = await K8s(kind.Deployment).InNamespace(namespace).WithLabel(KIND_LABEL).Get();

@@ -16,7 +16,9 @@ export const WorkloadAdmission = new Capability({
 const { When } = WorkloadAdmission;
 
 async function admit(req: PeprMutateRequest<V1Deployment> | PeprValidateRequest<V1Deployment>): Promise<Admission> {
-  const namespace = req.Request.namespace ?? req.Raw.metadata?.namespace ?? "default";
+  // The request's namespace, else the object's, else default; an empty or non-string one counts as unset.
+  const given = [req.Request.namespace, req.Raw.metadata?.namespace].find((n): n is string => typeof n === "string" && n !== "");
+  const namespace = given ?? "default";
   const [config, annotations, others] = await Promise.all([clusterConfig(), namespaceAnnotations(namespace), managedDeployments(namespace)]);
   const ns = resolveNamespace(namespace, annotations, config);
   const deployment = { ...req.Raw, metadata: { ...req.Raw.metadata, namespace } };

@@ -11,8 +11,12 @@ export interface Problem {
   fix: string;
 }
 
+/** Control characters (a name or annotation key can hold "\n") escaped, so a problem stays one line. */
+export const oneLine = (s: string): string =>
+  s.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
 export const formatProblem = (p: Problem): string =>
-  `${p.severity === "warn" ? "warning: " : ""}${p.object}: ${p.field}: ${p.what}; ${p.fix}`;
+  `${p.severity === "warn" ? "warning: " : ""}${oneLine(p.object)}: ${oneLine(p.field)}: ${oneLine(p.what)}; ${oneLine(p.fix)}`;
 
 export const denials = (problems: readonly Problem[]): Problem[] => problems.filter(p => p.severity === "deny");
 export const warnings = (problems: readonly Problem[]): Problem[] => problems.filter(p => p.severity === "warn");

@@ -15,6 +15,7 @@
 // Env:   AI_WORKLOADS_E2E_DIR (default <repo>/.tmp/e2e; state, build, logs; must be inside the
 //        repository so the module resolves node_modules), AI_WORKLOADS_RUN (control plane run dir,
 //        default $AI_WORKLOADS_E2E_DIR/cp), E2E_KEEP=1 (leave everything up after the tests),
+//        AI_WORKLOADS_E2E_PROJECT (jest project, default e2e),
 //        ISTIO_CRDS, K8S_VERSION, ETCD_VERSION, CP_TIMEOUT (see hack/controlplane/README.md).
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -29,6 +30,8 @@ const CP_RUN = resolve(process.env.AI_WORKLOADS_RUN ?? join(DIR, "cp"));
 const DIST = join(DIR, "dist");
 const LOCK = `${DIR}.lock`;
 const KEEP = process.env.E2E_KEEP === "1";
+// The jest project to run (hack/fuzz/run.mjs runs `fuzz`, which needs the same served module).
+const PROJECT = process.env.AI_WORKLOADS_E2E_PROJECT ?? "e2e";
 const env = { ...process.env, AI_WORKLOADS_E2E_DIR: DIR, AI_WORKLOADS_RUN: CP_RUN, NO_PROXY: "127.0.0.1,localhost", no_proxy: "127.0.0.1,localhost" };
 
 const t0 = Date.now();
@@ -168,7 +171,7 @@ async function main() {
     if (interrupted) throw new Error("interrupted");
     const args = cmd === undefined ? [] : [cmd, ...rest];
     code = await phase("jest", () =>
-      exec(process.execPath, [join(REPO, "node_modules", "jest", "bin", "jest.js"), "--selectProjects", "e2e", "--runInBand", ...args], { allowFail: true }),
+      exec(process.execPath, [join(REPO, "node_modules", "jest", "bin", "jest.js"), "--selectProjects", PROJECT, "--runInBand", ...args], { allowFail: true }),
     );
     // A module process that died during the run fails it, whatever the tests said.
     const crashed = loadEnvironment().deadControllers();

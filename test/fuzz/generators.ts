@@ -105,3 +105,151 @@ export const manifestText = fc.oneof(
   fc.constantFrom("", "---", "--- !!binary x", "a: [", "{", "kind: List\napiVersion: v1\nitems: [1, 2]", "- a\n- b", "? x\n: y", "&a [*a]", "!!js/function x", "a: *b"),
   anyText,
 );
+
+// ---- admission fuzz (test/fuzz/admission.fuzz.e2e.ts) ----------------------------------------------
+
+/** Unicode and control characters, for names and annotation keys/values. */
+const oddText = fc.oneof(
+  anyText,
+  fc.constantFrom("a\nb", "line1\r\nline2", "tab\there", "bell\u0007", "nul\u0000x", "zw\u200bsp", "rtl\u202eab", "é", "名前", "🚀-app", "x".repeat(253), "a: b; c"),
+);
+
+/** A schema-valid Deployment of a random kind whose every ai-workloads.io annotation holds an arbitrary value. */
+export const annotatedDeployment = fc
+  .record({
+    kind: fc.constantFrom("mlserver", "librechat", "oauth2-proxy", "other", ""),
+    name: fc.oneof(fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/), oddText),
+    annotations: fc.oneof(annotations, fc.dictionary(fc.constantFrom(...Object.values(DA)), annotationValue, { minKeys: 1, maxKeys: Object.values(DA).length })),
+    containerCount: fc.oneof(fc.constant(0), fc.constant(1), fc.constant(2), fc.constant(100)),
+    containerName: fc.oneof(fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/), oddText),
+    env: fc.array(fc.record({ name: fc.oneof(fc.constantFrom("MONGO_URI", "OAUTH2_PROXY_CLIENT_SECRET", "OAUTH2_PROXY_COOKIE_SECRET", "OAUTH2_PROXY_CLIENT_ID"), fc.stringMatching(/^[A-Z_]{1,10}$/)), value: oddText }), { maxLength: 3 }),
+    args: fc.array(fc.oneof(oddText, fc.constantFrom("--upstream=http://x:1", "--client-secret=x", "--cookie-secret=y", "--oidc-issuer-url=https://i", "--provider=oidc")), { maxLength: 4 }),
+  })
+  .map(({ kind, name, annotations: ann, containerCount, containerName, env, args }) => ({
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name, namespace: "fuzz", labels: { [KIND_LABEL]: kind, app: "fuzz" }, annotations: ann },
+    spec: {
+      selector: { matchLabels: { app: "fuzz" } },
+      template: {
+        metadata: { labels: { app: "fuzz" } },
+        spec: {
+          containers: Array.from({ length: containerCount }, (_, i) => ({
+            name: i === 0 ? containerName : `c${i}`,
+            image: "docker.io/library/busybox:1",
+            ...(i === 0 ? { env, args } : {}),
+          })),
+        },
+      },
+    },
+  }));
+
+/** A Namespace-shaped object with ai-workloads.io/* (and other) annotations. */
+export const namespaceish = fc.record({
+  apiVersion: fc.constantFrom("v1", "x"),
+  kind: fc.constant("Namespace"),
+  metadata: fc.record(
+    { name: fc.oneof(fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/), oddText), annotations: fc.oneof(annotations, fc.dictionary(fc.constantFrom(...Object.values(NA)), annotationValue, { maxKeys: 8 })) },
+    { requiredKeys: [] },
+  ),
+});
+
+/** The cluster config ConfigMap with arbitrary config.yaml text. */
+export const configMapish = fc.record({
+  apiVersion: fc.constant("v1"),
+  kind: fc.constant("ConfigMap"),
+  metadata: fc.record({ name: fc.constantFrom("ai-workloads-config", "other"), namespace: fc.constantFrom("pepr-system", "team", "") }),
+  data: fc.oneof(fc.record({ "config.yaml": manifestText }, { requiredKeys: [] }), fc.constantFrom(null, "x", 1, [], { "config.yaml": 7 })),
+});
+
+/** A Deployment of about `bytes` bytes: one huge annotation and a huge env value. */
+export const bigDeployment = (bytes: number) =>
+  fc.tuple(annotatedDeployment, fc.constantFrom("a", "é", "\u0001", "😀")).map(([d, ch]) => {
+    const pad = ch.repeat(Math.floor(bytes / 2 / Buffer.byteLength(JSON.stringify(ch).slice(1, -1))));
+    return { ...d, metadata: { ...d.metadata, annotations: { ...d.metadata.annotations, "example.com/pad": pad, [DA.publicPaths]: `/${"p".repeat(bytes / 2)}` } } };
+  });
+
+const gvkFor: Record<string, { group: string; version: string; kind: string; resource: string }> = {
+  Deployment: { group: "apps", version: "v1", kind: "Deployment", resource: "deployments" },
+  Namespace: { group: "", version: "v1", kind: "Namespace", resource: "namespaces" },
+  ConfigMap: { group: "", version: "v1", kind: "ConfigMap", resource: "configmaps" },
+};
+
+/** The object an AdmissionReview carries, and how it is described. */
+const reviewObject = fc.oneof(
+  { weight: 5, arbitrary: annotatedDeployment },
+  { weight: 3, arbitrary: deploymentish },
+  { weight: 2, arbitrary: wrongTypedDeployment },
+  { weight: 2, arbitrary: namespaceish },
+  { weight: 1, arbitrary: configMapish },
+  { weight: 1, arbitrary: fc.record({ apiVersion: fc.constant("v1"), kind: fc.constantFrom("Pod", "Service", "Secret"), metadata: fc.record({ name: oddText }), spec: fc.anything() }) },
+  { weight: 1, arbitrary: fc.anything() },
+);
+
+export interface FuzzReview {
+  /** What goes over the wire. */
+  body: string;
+  /** The parsed request, when the body is a well-formed AdmissionReview (for checking the answer). */
+  review?: { request?: { uid?: unknown; kind?: { kind?: string }; namespace?: unknown; object?: unknown } };
+  label: string;
+}
+
+/** An AdmissionReview as the API server would send it, with fields missing, wrong or odd. */
+const wellFormedReview = fc
+  .record({
+    object: reviewObject,
+    uid: fc.oneof(fc.uuid(), fc.constant(undefined), fc.constantFrom(42, "", null)),
+    operation: fc.constantFrom("CREATE", "UPDATE", "DELETE", "CONNECT", "", "create", undefined),
+    kindOverride: fc.option(fc.constantFrom("Deployment", "Namespace", "ConfigMap", "Pod", "Garbage"), { nil: undefined }),
+    namespace: fc.oneof(fc.constantFrom("fuzz", "team", "pepr-system", "", undefined), oddText),
+    dropKind: fc.boolean(),
+    withOld: fc.boolean(),
+    dryRun: fc.boolean(),
+  })
+  .map(({ object, uid, operation, kindOverride, namespace, dropKind, withOld, dryRun }) => {
+    const kindName = kindOverride ?? ((object as { kind?: unknown })?.kind as string) ?? "Deployment";
+    const gvk = gvkFor[kindName] ?? { group: "x.example.com", version: "v1", kind: String(kindName), resource: "things" };
+    const request: Record<string, unknown> = {
+      uid,
+      kind: dropKind ? undefined : { group: gvk.group, version: gvk.version, kind: gvk.kind },
+      resource: { group: gvk.group, version: gvk.version, resource: gvk.resource },
+      requestKind: { group: gvk.group, version: gvk.version, kind: gvk.kind },
+      name: (object as { metadata?: { name?: unknown } })?.metadata?.name,
+      namespace: gvk.kind === "Namespace" ? undefined : namespace,
+      operation,
+      userInfo: { username: "fuzz", groups: ["system:authenticated"] },
+      object,
+      oldObject: withOld ? object : undefined,
+      dryRun,
+      options: { apiVersion: "meta.k8s.io/v1", kind: "CreateOptions" },
+    };
+    return { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request };
+  });
+
+/** Bodies that are not an AdmissionReview at all, or whose envelope is wrong. */
+const malformedBody = fc.oneof(
+  fc.constantFrom("", "{", "}", "null", "[]", "42", "\"review\"", "{\"request\":", "{\"request\": null}", "{\"request\": \"x\"}", "{\"request\": []}", "{\"request\": {}}",
+    "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\"}", "\u0000\u0001", "{\"a\":1,}", "{'a':1}", "NaN", "{\"request\":{\"object\":{\"metadata\":{\"name\":\"\\ud800\"}}}}"),
+  fc.string({ unit: "binary", maxLength: 200 }),
+  fc.json({ maxDepth: 3 }),
+  fc.anything({ maxDepth: 3 }).map(v => JSON.stringify({ request: v })),
+  wellFormedReview.map(r => JSON.stringify(r).slice(0, -7)), // truncated
+);
+
+/** Every kind of input the admission endpoints get in the fuzz: mostly AdmissionReviews, some garbage, some huge. */
+export const admissionInput = (bigBytes = 1.5 * 1024 * 1024): fc.Arbitrary<FuzzReview> =>
+  fc.oneof(
+    { weight: 14, arbitrary: wellFormedReview.map(r => ({ body: JSON.stringify(r), review: r, label: "review" })) },
+    { weight: 4, arbitrary: malformedBody.map(body => ({ body, label: "malformed" })) },
+    {
+      weight: 1,
+      arbitrary: bigDeployment(bigBytes).map(object => {
+        const review = {
+          apiVersion: "admission.k8s.io/v1",
+          kind: "AdmissionReview",
+          request: { uid: "big", kind: { group: "apps", version: "v1", kind: "Deployment" }, resource: { group: "apps", version: "v1", resource: "deployments" }, name: object.metadata.name, namespace: "fuzz", operation: "CREATE", userInfo: { username: "fuzz" }, object },
+        };
+        return { body: JSON.stringify(review), review, label: "big" };
+      }),
+    },
+  );
