@@ -19,7 +19,7 @@ export interface ObjectRef {
 }
 
 export interface ClusterApi {
-  /** The Namespace's annotations; undefined when the Namespace does not exist. */
+  /** The Namespace's annotations; undefined when the Namespace does not exist or is being deleted. */
   namespaceAnnotations(namespace: string): Promise<Record<string, string> | undefined>;
   /** Deployments carrying the kind label, in one namespace. */
   managedDeployments(namespace: string): Promise<V1Deployment[]>;

@@ -32,6 +32,8 @@ export function kubeClusterApi(configNamespace: string, kc: KubeConfig = default
     async namespaceAnnotations(namespace) {
       try {
         const ns = await core.readNamespace({ name: namespace });
+        // A terminating namespace refuses new objects (403) and takes its objects with it: as good as gone.
+        if (ns.metadata?.deletionTimestamp) return undefined;
         return ns.metadata?.annotations ?? {};
       } catch (e) {
         if (isNotFound(e)) return undefined;
@@ -51,7 +53,16 @@ export function kubeClusterApi(configNamespace: string, kc: KubeConfig = default
       }
     },
     async apply(object) {
-      await objects.patch(object as never, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+      try {
+        await objects.patch(object as never, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+      } catch (e) {
+        // Server-side apply merges list items by key: an edit that changed a key (a Service port
+        // 8000 -> 9999) leaves the other manager's item beside the module's, and the merged object
+        // can be invalid (two ports named http), so the drift could never be undone. A merge patch
+        // replaces the lists the module sets as a whole (the module owns each list it sets).
+        if (statusOf(e) !== 422) throw e;
+        await objects.patch(object as never, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
+      }
     },
     async delete(ref) {
       try {

@@ -8,7 +8,7 @@ describe("NamespaceQueue", () => {
     const q = new NamespaceQueue(async ns => {
       runs.push(ns);
       if (ns === "a") await gate;
-      return { writes: 0 };
+      return { reverts: 0 };
     }, () => undefined);
     q.enqueue("a");
     q.enqueue("b");
@@ -25,7 +25,7 @@ describe("NamespaceQueue", () => {
       let runs = 0;
       const q = new NamespaceQueue(async () => {
         runs++;
-        return { writes: 1 };
+        return { reverts: 1 };
       }, () => undefined, { baseDelayMs: 1000, maxDelayMs: 8000, freeRuns: 2 });
       // Another writer changes the object every 100 ms for 60 s: each change enqueues the namespace.
       for (let t = 0; t < 60_000; t += 100) {
@@ -40,6 +40,43 @@ describe("NamespaceQueue", () => {
     }
   });
 
+  it("keeps slowing down when the echo of its own write (a run with no write) comes between the fights", async () => {
+    jest.useFakeTimers();
+    try {
+      let runs = 0;
+      let writing = 0;
+      const q = new NamespaceQueue(async () => {
+        runs++;
+        // Every other run is the watch echo of the module's own write: nothing to do.
+        const reverts = runs % 2 === 1 ? 1 : 0;
+        writing += reverts;
+        if (reverts) setTimeout(() => q.enqueue("fight"), 10);
+        return { reverts };
+      }, () => undefined, { baseDelayMs: 1000, maxDelayMs: 8000, freeRuns: 2 });
+      for (let t = 0; t < 60_000; t += 100) {
+        q.enqueue("fight");
+        await jest.advanceTimersByTimeAsync(100);
+      }
+      expect(writing).toBeLessThan(20);
+      q.stop();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it("never slows runs that make new changes, however many", async () => {
+    let runs = 0;
+    const q = new NamespaceQueue(async () => {
+      runs++;
+      return { reverts: 0 };
+    }, () => undefined, { baseDelayMs: 60_000, freeRuns: 0 });
+    for (let i = 0; i < 50; i++) {
+      q.enqueue("busy");
+      await q.idle();
+    }
+    expect(runs).toBe(50);
+  });
+
   it("retries a failing namespace later and reports the error", async () => {
     jest.useFakeTimers();
     try {
@@ -48,7 +85,7 @@ describe("NamespaceQueue", () => {
       const q = new NamespaceQueue(async () => {
         calls++;
         if (calls === 1) throw new Error("apiserver down");
-        return { writes: 0 };
+        return { reverts: 0 };
       }, (ns, e) => errors.push(`${ns}: ${(e as Error).message}`), { baseDelayMs: 1000 });
       q.enqueue("a");
       await jest.advanceTimersByTimeAsync(5000);

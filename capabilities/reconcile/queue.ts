@@ -1,25 +1,30 @@
 // One namespace reconciled at a time; events for a namespace already waiting coalesce into
-// one run. A namespace whose runs keep writing (another controller fighting over an object)
-// is slowed down exponentially, so the module's writes stay bounded.
+// one run. A namespace whose runs keep reverting the same objects (another controller
+// fighting over one) is slowed down exponentially, so the module's writes stay bounded; runs
+// that follow real changes are never slowed. A run that reverts nothing does not end the
+// streak (it is usually the echo of the module's own write); only `quietMs` without one does.
 
 export interface RunResult {
-  writes: number;
+  /** Writes that undid someone else's change to an object the module had set. */
+  reverts: number;
 }
 
 export interface QueueOptions {
-  /** First delay after a run that wrote; doubles per consecutive writing run. */
+  /** First delay after a reverting run past the free ones; doubles per further one. */
   baseDelayMs: number;
   maxDelayMs: number;
-  /** Writing runs allowed back to back before delays start (a change legitimately takes a few). */
+  /** Reverting runs allowed before delays start (a one-off drift repair is never delayed). */
   freeRuns: number;
+  /** A reverting run this long after the last one starts a new streak. */
+  quietMs: number;
 }
 
-const DEFAULTS: QueueOptions = { baseDelayMs: 1_000, maxDelayMs: 60_000, freeRuns: 3 };
+const DEFAULTS: QueueOptions = { baseDelayMs: 1_000, maxDelayMs: 60_000, freeRuns: 3, quietMs: 120_000 };
 
 export class NamespaceQueue {
   private readonly pending = new Set<string>();
   private readonly delayed = new Map<string, ReturnType<typeof setTimeout>>();
-  private readonly streak = new Map<string, number>();
+  private readonly streak = new Map<string, { runs: number; lastWrite: number }>();
   private running = false;
   private waiters: (() => void)[] = [];
   private readonly options: QueueOptions;
@@ -67,25 +72,36 @@ export class NamespaceQueue {
       for (let next = this.first(); next !== undefined; next = this.first()) {
         this.pending.delete(next);
         try {
-          const { writes } = await this.worker(next);
-          const streak = writes > 0 ? (this.streak.get(next) ?? 0) + 1 : 0;
-          this.streak.set(next, streak);
-          if (streak > this.options.freeRuns) {
-            const delay = Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** (streak - this.options.freeRuns - 1));
-            this.pending.delete(next);
-            this.later(next, delay);
+          const { reverts } = await this.worker(next);
+          if (reverts > 0) {
+            const runs = this.count(next);
+            if (runs > this.options.freeRuns) {
+              this.pending.delete(next);
+              this.later(next, this.delayFor(runs - this.options.freeRuns - 1));
+            }
           }
         } catch (e) {
           this.onError(next, e);
-          const streak = (this.streak.get(next) ?? 0) + 1;
-          this.streak.set(next, streak);
-          this.later(next, Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** Math.min(streak, 10)));
+          this.later(next, this.delayFor(Math.min(this.count(next), 10)));
         }
       }
     } finally {
       this.running = false;
       if (this.delayed.size === 0) this.waiters.splice(0).forEach(w => w());
     }
+  }
+
+  /** Counts a reverting (or failing) run into the namespace's streak; returns the streak's length. */
+  private count(namespace: string): number {
+    const now = Date.now();
+    const previous = this.streak.get(namespace);
+    const runs = previous && now - previous.lastWrite < this.options.quietMs ? previous.runs + 1 : 1;
+    this.streak.set(namespace, { runs, lastWrite: now });
+    return runs;
+  }
+
+  private delayFor(step: number): number {
+    return Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** step);
   }
 
   private first(): string | undefined {

@@ -88,6 +88,8 @@ describe("Reconciler", () => {
     (svc.spec as { ports: { port: number }[] }).ports[0].port = 9999;
     const outcome = await r.reconcileNamespace("ai");
     expect(outcome.applied.sort()).toEqual(["Service/runtime-openai", "VirtualService/ai-workloads"]);
+    // Both re-applied exactly what the module had applied before: reverts, which slow a fight down.
+    expect(outcome.reverts).toBe(2);
     expect(cluster.find("Service", "ai", "runtime-openai")).toEqual(original);
   });
 
@@ -131,6 +133,21 @@ describe("Reconciler", () => {
     expect(managedIn(cluster, "ai")).toEqual([]);
   });
 
+  it("does not re-apply the objects of a Deployment being deleted (foreground deletion), and reports nothing on it", async () => {
+    const { cluster } = seededCluster();
+    const r = new Reconciler(cluster, quiet, () => NOW);
+    await r.reconcileNamespace("ai");
+    // The garbage collector has deleted the Service; the Deployment waits for the rest with a deletionTimestamp.
+    cluster.find("Deployment", "ai", "runtime-openai")!.metadata!.deletionTimestamp = NOW as never;
+    cluster.remove("Service", "ai", "runtime-openai");
+    const events = cluster.events.length;
+    const outcome = await r.reconcileNamespace("ai");
+    expect(outcome.applied.filter(a => a.endsWith("/runtime-openai") || a.endsWith("/runtime-openai-public"))).toEqual([]);
+    expect(managedIn(cluster, "ai")).not.toContain("Service/runtime-openai");
+    expect(managedIn(cluster, "ai")).not.toContain("HorizontalPodAutoscaler/runtime-openai");
+    expect(cluster.events.slice(events).filter(e => (e.involvedObject as { name: string }).name === "runtime-openai")).toEqual([]);
+  });
+
   it("follows annotation changes: autoscale off removes the HPA, expose false removes the route", async () => {
     const { cluster } = seededCluster();
     const r = new Reconciler(cluster, quiet, () => NOW);
@@ -139,6 +156,8 @@ describe("Reconciler", () => {
     d.metadata!.annotations = { ...d.metadata!.annotations, "ai-workloads.io/autoscale": "off", "ai-workloads.io/expose": "false" };
     const outcome = await r.reconcileNamespace("ai");
     expect([outcome.applied, outcome.pruned]).toEqual([["VirtualService/ai-workloads"], ["HorizontalPodAutoscaler/runtime-openai"]]);
+    // A new wanted state is not a revert: it is never slowed down.
+    expect(outcome.reverts).toBe(0);
     const routes = (cluster.find("VirtualService", "ai", "ai-workloads")!.spec as { http: { name: string }[] }).http.map(h => h.name);
     expect(routes).toEqual(["librechat"]);
   });
@@ -180,6 +199,6 @@ describe("Reconciler", () => {
 
   it("does nothing for a namespace that no longer exists", async () => {
     const cluster = new FakeCluster();
-    expect(await new Reconciler(cluster, quiet, () => NOW).reconcileNamespace("gone")).toEqual({ namespace: "gone", applied: [], pruned: [], conflicts: [], writes: 0 });
+    expect(await new Reconciler(cluster, quiet, () => NOW).reconcileNamespace("gone")).toEqual({ namespace: "gone", applied: [], pruned: [], conflicts: [], writes: 0, reverts: 0 });
   });
 });

@@ -17,6 +17,8 @@ export interface Outcome {
   conflicts: string[];
   /** Companion writes (applies and deletes); Events are not counted. */
   writes: number;
+  /** Applies of exactly what was applied last time: someone undid it (drift, or a fight). */
+  reverts: number;
 }
 
 export interface Logger {
@@ -30,6 +32,8 @@ const label = (o: KubeObject): string => `${o.kind}/${o.metadata?.name}`;
 export class Reconciler {
   private config: ClusterConfig = DEFAULT_CLUSTER_CONFIG;
   private configText: string | undefined;
+  /** What was last applied per object: applying it again means someone undid it. */
+  private readonly lastApplied = new Map<string, string>();
   /** Warnings already reported, so that an unchanged resync writes no Event. */
   private readonly reported = new Map<string, string>();
   readonly queue: NamespaceQueue;
@@ -76,11 +80,13 @@ export class Reconciler {
   }
 
   async reconcileNamespace(namespace: string): Promise<Outcome> {
-    const outcome: Outcome = { namespace, applied: [], pruned: [], conflicts: [], writes: 0 };
+    const outcome: Outcome = { namespace, applied: [], pruned: [], conflicts: [], writes: 0, reverts: 0 };
     const annotations = await this.api.namespaceAnnotations(namespace);
     // A deleted namespace takes its objects with it.
     if (annotations === undefined) return outcome;
-    const deployments = await this.api.managedDeployments(namespace);
+    // A Deployment being deleted (foreground deletion keeps it until the garbage collector has
+    // removed what it owns) is gone already: re-applying its objects would fight the collector.
+    const deployments = (await this.api.managedDeployments(namespace)).filter(d => !d.metadata?.deletionTimestamp);
     const all = wantedCompanions(namespace, annotations, this.config, deployments);
     const lists = await Promise.all(COMPANION_KINDS.map(k => this.api.listManaged(k.apiVersion, k.kind, namespace)));
     // Without Istio's CRDs the Istio companions cannot exist; the others are still kept true.
@@ -99,8 +105,13 @@ export class Reconciler {
     for (const o of plan.apply) {
       await this.api.apply(o as KubeObject);
       outcome.applied.push(label(o as KubeObject));
+      const key = objectKey(o as KubeObject);
+      const content = JSON.stringify(o);
+      if (this.lastApplied.get(key) === content) outcome.reverts++;
+      this.lastApplied.set(key, content);
     }
     for (const o of plan.prune) {
+      this.lastApplied.delete(objectKey(o));
       await this.api.delete(refOf(o));
       outcome.pruned.push(label(o));
     }

@@ -90,7 +90,13 @@ async function restartApiserver(downMs: number): Promise<{ oldPid: number; newPi
   const argv = readFileSync(`/proc/${oldPid}/cmdline`, "utf8").split("\0").filter(a => a !== "");
   if (!argv[0].endsWith("/kube-apiserver")) throw new Error(`pid ${oldPid} is not kube-apiserver: ${argv[0]}`);
   process.kill(oldPid, "SIGTERM");
-  await waitFor(`kube-apiserver ${oldPid} to exit`, () => !procAlive(oldPid), { timeoutMs: 60_000, intervalMs: 100 });
+  // Its graceful shutdown can outlast open watches; past 15 s it is killed, as a crash would.
+  try {
+    await waitFor(`kube-apiserver ${oldPid} to exit`, () => !procAlive(oldPid), { timeoutMs: 15_000, intervalMs: 100 });
+  } catch {
+    process.kill(oldPid, "SIGKILL");
+    await waitFor(`kube-apiserver ${oldPid} to die`, () => !procAlive(oldPid), { timeoutMs: 15_000, intervalMs: 100 });
+  }
   await delay(downMs);
   const out = openSync(join(run, "kube-apiserver.log"), "a");
   const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ["ignore", out, out] });
