@@ -46,7 +46,9 @@ class Mirror<T extends Named> {
   synced = false;
   private started = false;
 
-  constructor(private readonly open: (onEvent: (o: T, phase: string) => void) => { events: NodeJS.EventEmitter; start(): Promise<unknown> }) {}
+  constructor(
+    private readonly open: (onEvent: (o: T, phase: string) => void) => { events: NodeJS.EventEmitter; start(): Promise<unknown> },
+  ) {}
 
   start(): void {
     if (this.started) return;

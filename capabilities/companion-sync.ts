@@ -21,7 +21,12 @@ class RequestAuthentication extends a.GenericKind {}
 class AuthorizationPolicy extends a.GenericKind {}
 RegisterKind(VirtualService, { group: "networking.istio.io", version: "v1", kind: "VirtualService" });
 RegisterKind(RequestAuthentication, { group: "security.istio.io", version: "v1", kind: "RequestAuthentication" });
-RegisterKind(AuthorizationPolicy, { group: "security.istio.io", version: "v1", kind: "AuthorizationPolicy", plural: "authorizationpolicies" });
+RegisterKind(AuthorizationPolicy, {
+  group: "security.istio.io",
+  version: "v1",
+  kind: "AuthorizationPolicy",
+  plural: "authorizationpolicies",
+});
 
 /** A full pass over every namespace of interest, besides the watch events. */
 const RESYNC_MS = 10 * 60_000;
@@ -85,7 +90,13 @@ When(a.ConfigMap).IsDeleted().InNamespace(configNamespace()).WithName(CONFIG_MAP
 // Drift: a generated object edited or deleted by anyone brings its namespace back in step.
 const onCompanion = (o: { metadata?: V1ObjectMeta }): void => enqueue(o.metadata?.namespace);
 type Model = typeof a.Service;
-for (const model of [a.Service, a.HorizontalPodAutoscaler, VirtualService, RequestAuthentication, AuthorizationPolicy] as unknown as Model[]) {
+for (const model of [
+  a.Service,
+  a.HorizontalPodAutoscaler,
+  VirtualService,
+  RequestAuthentication,
+  AuthorizationPolicy,
+] as unknown as Model[]) {
   When(model).IsCreatedOrUpdated().WithLabel(MANAGED_BY_LABEL, MANAGED_BY_VALUE).Watch(onCompanion);
   When(model).IsDeleted().WithLabel(MANAGED_BY_LABEL, MANAGED_BY_VALUE).Watch(onCompanion);
 }

@@ -19,7 +19,11 @@ async function admit(req: PeprMutateRequest<V1Deployment> | PeprValidateRequest<
   // The request's namespace, else the object's, else default; an empty or non-string one counts as unset.
   const given = [req.Request.namespace, req.Raw.metadata?.namespace].find((n): n is string => typeof n === "string" && n !== "");
   const namespace = given ?? "default";
-  const [config, annotations, others] = await Promise.all([clusterConfig(), namespaceAnnotations(namespace), managedDeployments(namespace)]);
+  const [config, annotations, others] = await Promise.all([
+    clusterConfig(),
+    namespaceAnnotations(namespace),
+    managedDeployments(namespace),
+  ]);
   const ns = resolveNamespace(namespace, annotations, config);
   const deployment = { ...req.Raw, metadata: { ...req.Raw.metadata, namespace } };
   const siblings = others.filter(d => d.metadata?.name !== deployment.metadata.name);

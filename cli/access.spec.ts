@@ -14,7 +14,14 @@ function run(argv: string[], stdin = ""): { code: number; stdout: string; stderr
   return { code, stdout, stderr };
 }
 
-const row = (app: string, path: string, caller: string, outcome: string, decidedBy: string) => ({ namespace: "ai", app, path, caller, outcome, decidedBy });
+const row = (app: string, path: string, caller: string, outcome: string, decidedBy: string) => ({
+  namespace: "ai",
+  app,
+  path,
+  caller,
+  outcome,
+  decidedBy,
+});
 const JWT = "AuthorizationPolicy ai/ai-workloads-require-jwt";
 
 describe("ai-workloads access -o json on the seed example", () => {
@@ -79,7 +86,9 @@ describe("output formats", () => {
     expect(md.code).toBe(0);
     const lines = md.stdout.split("\n");
     expect(lines[0]).toBe("| namespace | app | path | internet | internet+jwt | same-namespace | other-namespace |");
-    expect(lines).toContain("| ai | runtime-openai | `/` | deny `ai/ai-workloads-require-jwt` | allow `ai/ai-workloads-require-jwt` | allow `ai/ai-workloads-require-jwt` | deny `ai/ai-workloads-require-jwt` |");
+    expect(lines).toContain(
+      "| ai | runtime-openai | `/` | deny `ai/ai-workloads-require-jwt` | allow `ai/ai-workloads-require-jwt` | allow `ai/ai-workloads-require-jwt` | deny `ai/ai-workloads-require-jwt` |",
+    );
     expect(lines.filter(l => l.startsWith("| ai |"))).toHaveLength(5);
   });
 
@@ -105,7 +114,9 @@ spec:
     const r = run(["access", "-f", "-"], bad);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toMatch(/^team\/model: metadata\.labels\[ai-workloads\.io\/kind\]: "tensorflow" is not a known kind; use one of mlserver, librechat, oauth2-proxy\n$/);
+    expect(r.stderr).toMatch(
+      /^team\/model: metadata\.labels\[ai-workloads\.io\/kind\]: "tensorflow" is not a known kind; use one of mlserver, librechat, oauth2-proxy\n$/,
+    );
   });
 
   it("unreadable input: exit 2", () => {
@@ -139,7 +150,10 @@ spec:
 
   it("--config supplies the cluster config", () => {
     const config = join(dir, "config.yaml");
-    writeFileSync(config, "istio: { host: ai.example.com, gateway: istio-system/gw }\naad: { tenantId: 8f1c4e9a-7d49-4a7a-9a5b-2d4f2e6b9c01, apiAudience: api://3b3c6b2c-1a2d-4e6a-9f22-03f2e7c1d8ab, requestAuth: true, requireJwt: true, allowSameNamespace: false }\n");
+    writeFileSync(
+      config,
+      "istio: { host: ai.example.com, gateway: istio-system/gw }\naad: { tenantId: 8f1c4e9a-7d49-4a7a-9a5b-2d4f2e6b9c01, apiAudience: api://3b3c6b2c-1a2d-4e6a-9f22-03f2e7c1d8ab, requestAuth: true, requireJwt: true, allowSameNamespace: false }\n",
+    );
     const model = `apiVersion: apps/v1
 kind: Deployment
 metadata: { name: model, labels: { ai-workloads.io/kind: mlserver } }

@@ -26,7 +26,7 @@ function lineDiff(expected: string, actual: string): string {
   let i = 0;
   let j = 0;
   while (i < a.length || j < b.length) {
-    if (i < a.length && j < b.length && a[i] === b[j]) out.push(`  ${a[i++]}`), j++;
+    if (i < a.length && j < b.length && a[i] === b[j]) (out.push(`  ${a[i++]}`), j++);
     else if (j < b.length && (i === a.length || lcs[i][j + 1] > lcs[i + 1][j])) out.push(`+ ${b[j++]}`);
     else out.push(`- ${a[i++]}`);
   }
@@ -43,7 +43,8 @@ describe("ai-workloads graph -o mermaid on the seed example", () => {
 
   it("matches the reviewed golden file test/golden/graph-seed.mmd", () => {
     if (process.env.UPDATE_GOLDEN === "1") writeFileSync(GOLDEN, r.stdout);
-    if (!existsSync(GOLDEN)) throw new Error(`${GOLDEN} is missing: run UPDATE_GOLDEN=1 npx jest --selectProjects unit -- cli/graph and review it`);
+    if (!existsSync(GOLDEN))
+      throw new Error(`${GOLDEN} is missing: run UPDATE_GOLDEN=1 npx jest --selectProjects unit -- cli/graph and review it`);
     const golden = readFileSync(GOLDEN, "utf8");
     if (r.stdout !== golden) {
       throw new Error(

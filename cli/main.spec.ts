@@ -68,7 +68,10 @@ describe("ai-workloads render", () => {
   });
 
   it("exits 1 with every violation on stderr in the §6.3 format and nothing on stdout", () => {
-    const r = runCli(["render", "-f", "-", "-n", "team"], deployment("model", { annotations: { "ai-workloads.io/port": "http", "ai-workloads.io/autoscale": "5-2" } }));
+    const r = runCli(
+      ["render", "-f", "-", "-n", "team"],
+      deployment("model", { annotations: { "ai-workloads.io/port": "http", "ai-workloads.io/autoscale": "5-2" } }),
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe(
@@ -146,14 +149,21 @@ describe("ai-workloads render", () => {
 describe("the installed bin", () => {
   it("runs `ai-workloads render` as a process with the same output as in process", () => {
     execFileSync(process.execPath, ["hack/build-cli.mjs"]);
-    const p = spawnSync(process.execPath, ["bin/ai-workloads.js", "render", "-f", "examples/mlserver-openai-librechat"], { encoding: "utf8" });
+    const p = spawnSync(process.execPath, ["bin/ai-workloads.js", "render", "-f", "examples/mlserver-openai-librechat"], {
+      encoding: "utf8",
+    });
     expect(p.status).toBe(0);
     expect(p.stdout).toBe(runCli(["render", "-f", "examples/mlserver-openai-librechat"]).stdout);
   });
 
   it("exits 1 with nothing on stdout when the input is denied", () => {
-    const p = spawnSync(process.execPath, ["bin/ai-workloads.js", "render", "-f", "-"], { encoding: "utf8", input: deployment("m", { labels: { "ai-workloads.io/kind": "tensorflow" } }) });
+    const p = spawnSync(process.execPath, ["bin/ai-workloads.js", "render", "-f", "-"], {
+      encoding: "utf8",
+      input: deployment("m", { labels: { "ai-workloads.io/kind": "tensorflow" } }),
+    });
     expect([p.status, p.stdout]).toEqual([1, ""]);
-    expect(p.stderr).toBe('default/m: metadata.labels[ai-workloads.io/kind]: "tensorflow" is not a known kind; use one of mlserver, librechat, oauth2-proxy\n');
+    expect(p.stderr).toBe(
+      'default/m: metadata.labels[ai-workloads.io/kind]: "tensorflow" is not a known kind; use one of mlserver, librechat, oauth2-proxy\n',
+    );
   });
 });

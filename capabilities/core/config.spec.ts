@@ -1,5 +1,12 @@
 import { describe, expect, it } from "@jest/globals";
-import { type ClusterConfig, type ConfigResult, type InfraProfile, checkClusterConfig, parseClusterConfig, resolveNamespace } from "./config";
+import {
+  type ClusterConfig,
+  type ConfigResult,
+  type InfraProfile,
+  checkClusterConfig,
+  parseClusterConfig,
+  resolveNamespace,
+} from "./config";
 import { formatProblem } from "./problems";
 
 const TENANT = "8f1c4e9a-7d49-4a7a-9a5b-2d4f2e6b9c01";
@@ -18,7 +25,9 @@ const builtInProfiles = (): Record<string, InfraProfile> => ({
 });
 
 /** A cluster config with SPEC §3 defaults, overridden per test. */
-function cluster(over: { istio?: Partial<ClusterConfig["istio"]>; aad?: Partial<ClusterConfig["aad"]>; infraProfiles?: Record<string, InfraProfile> } = {}): ClusterConfig {
+function cluster(
+  over: { istio?: Partial<ClusterConfig["istio"]>; aad?: Partial<ClusterConfig["aad"]>; infraProfiles?: Record<string, InfraProfile> } = {},
+): ClusterConfig {
   return {
     istio: { basePath: "/apps", ...over.istio },
     aad: { requestAuth: false, requireJwt: false, allowSameNamespace: true, ...over.aad },
@@ -51,7 +60,7 @@ describe("parseClusterConfig", () => {
       "  allowSameNamespace: true",
       "infraProfiles:",
       "  gpu-large:",
-      "    resources: { requests: { cpu: \"4\", memory: 32Gi }, limits: { memory: 64Gi, nvidia.com/gpu: \"2\" } }",
+      '    resources: { requests: { cpu: "4", memory: 32Gi }, limits: { memory: 64Gi, nvidia.com/gpu: "2" } }',
       "    nodeSelector: { workload: gpu }",
       "    tolerations: [{ key: workload, operator: Equal, value: gpu, effect: NoSchedule }]",
       "    affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: gpu-type, operator: In, values: [a100] }] }] } } }",
@@ -138,7 +147,11 @@ describe("parseClusterConfig", () => {
     expect(findings(parseClusterConfig("istios: {}\nistio:\n  port: 80\naad:\n  audience: x\n"))).toEqual([
       { field: "istios", what: "is not a known key", fix: "use only istio, aad, infraProfiles" },
       { field: "istio.port", what: "is not a known key", fix: "use only host, gateway, basePath" },
-      { field: "aad.audience", what: "is not a known key", fix: "use only tenantId, apiAudience, requestAuth, requireJwt, allowSameNamespace" },
+      {
+        field: "aad.audience",
+        what: "is not a known key",
+        fix: "use only tenantId, apiAudience, requestAuth, requireJwt, allowSameNamespace",
+      },
     ]);
   });
 
@@ -164,9 +177,21 @@ describe("parseClusterConfig", () => {
     ].join("\n");
     expect(findings(parseClusterConfig(text))).toEqual([
       { field: "istio.host", what: '"localhost" is not a DNS host name', fix: 'use a lowercase host name such as "ai.example.com"' },
-      { field: "istio.gateway", what: '"ai-workloads-gateway" is not a gateway reference', fix: 'use "<namespace>/<gateway>" such as "istio-system/ai-workloads-gateway"' },
-      { field: "istio.basePath", what: '"apps" is not a URL path', fix: 'use a path such as "/apps/chat" (letters, digits, "-", ".", "_", "~" between single slashes)' },
-      { field: "aad.tenantId", what: '"contoso" is not a tenant id', fix: 'use the Entra ID tenant\'s GUID, such as "8f1c4e9a-7d49-4a7a-9a5b-2d4f2e6b9c01"' },
+      {
+        field: "istio.gateway",
+        what: '"ai-workloads-gateway" is not a gateway reference',
+        fix: 'use "<namespace>/<gateway>" such as "istio-system/ai-workloads-gateway"',
+      },
+      {
+        field: "istio.basePath",
+        what: '"apps" is not a URL path',
+        fix: 'use a path such as "/apps/chat" (letters, digits, "-", ".", "_", "~" between single slashes)',
+      },
+      {
+        field: "aad.tenantId",
+        what: '"contoso" is not a tenant id',
+        fix: 'use the Entra ID tenant\'s GUID, such as "8f1c4e9a-7d49-4a7a-9a5b-2d4f2e6b9c01"',
+      },
       { field: "aad.apiAudience", what: '"a b" is not a token audience', fix: 'use "api://<application-id>" or the application\'s GUID' },
       { field: "aad.requestAuth", what: '"yes" is not a boolean', fix: 'use "true" or "false"' },
       { field: "aad.requireJwt", what: '"1" is not a boolean', fix: 'use "true" or "false"' },
@@ -200,21 +225,33 @@ describe("parseClusterConfig", () => {
   it("rejects a bad quantity naming the resource", () => {
     const text = "infraProfiles:\n  big:\n    resources:\n      requests: { cpu: lots, memory: 1Gi }\n";
     expect(findings(parseClusterConfig(text))).toEqual([
-      { field: "infraProfiles.big.resources.requests.cpu", what: '"lots" is not a resource quantity', fix: "use a Kubernetes quantity such as 500m, 2 or 1Gi" },
+      {
+        field: "infraProfiles.big.resources.requests.cpu",
+        what: '"lots" is not a resource quantity',
+        fix: "use a Kubernetes quantity such as 500m, 2 or 1Gi",
+      },
     ]);
   });
 
   it("rejects a memory quantity with a bad unit", () => {
     const text = "infraProfiles:\n  big:\n    resources:\n      limits: { memory: 1GB }\n";
     expect(findings(parseClusterConfig(text))).toEqual([
-      { field: "infraProfiles.big.resources.limits.memory", what: '"1GB" is not a resource quantity', fix: "use a Kubernetes quantity such as 500m, 2 or 1Gi" },
+      {
+        field: "infraProfiles.big.resources.limits.memory",
+        what: '"1GB" is not a resource quantity',
+        fix: "use a Kubernetes quantity such as 500m, 2 or 1Gi",
+      },
     ]);
   });
 
   it("rejects requests that are not a mapping", () => {
     const text = "infraProfiles:\n  big:\n    resources:\n      requests: 4\n";
     expect(findings(parseClusterConfig(text))).toEqual([
-      { field: "infraProfiles.big.resources.requests", what: "is not a mapping", fix: "write resource names to quantities, such as { cpu: 500m, memory: 1Gi }" },
+      {
+        field: "infraProfiles.big.resources.requests",
+        what: "is not a mapping",
+        fix: "write resource names to quantities, such as { cpu: 500m, memory: 1Gi }",
+      },
     ]);
   });
 
@@ -234,21 +271,33 @@ describe("parseClusterConfig", () => {
   ])("rejects tolerations with %s", (_what, yaml) => {
     const text = `infraProfiles:\n  big:\n    tolerations: ${yaml}\n`;
     expect(findings(parseClusterConfig(text))).toEqual([
-      { field: "infraProfiles.big.tolerations", what: "is not a list of tolerations", fix: "write it as in a pod spec: key, operator, value, effect" },
+      {
+        field: "infraProfiles.big.tolerations",
+        what: "is not a list of tolerations",
+        fix: "write it as in a pod spec: key, operator, value, effect",
+      },
     ]);
   });
 
   it("rejects a nodeSelector whose value is not a label value", () => {
     const text = "infraProfiles:\n  big:\n    nodeSelector: { workload: [gpu] }\n";
     expect(findings(parseClusterConfig(text))).toEqual([
-      { field: "infraProfiles.big.nodeSelector", what: "is not a map of label keys to label values", fix: "write it as in a pod spec, such as { workload: gpu }" },
+      {
+        field: "infraProfiles.big.nodeSelector",
+        what: "is not a map of label keys to label values",
+        fix: "write it as in a pod spec, such as { workload: gpu }",
+      },
     ]);
   });
 
   it("rejects an affinity with an unknown part", () => {
     const text = "infraProfiles:\n  big:\n    affinity: { nodeAfinity: {} }\n";
     expect(findings(parseClusterConfig(text))).toEqual([
-      { field: "infraProfiles.big.affinity", what: "is not an affinity", fix: "write it as in a pod spec: nodeAffinity, podAffinity and/or podAntiAffinity" },
+      {
+        field: "infraProfiles.big.affinity",
+        what: "is not an affinity",
+        fix: "write it as in a pod spec: nodeAffinity, podAffinity and/or podAntiAffinity",
+      },
     ]);
   });
 
@@ -266,18 +315,27 @@ describe("parseClusterConfig", () => {
 
   it("rejects a profile name that is not a DNS label", () => {
     expect(findings(parseClusterConfig("infraProfiles:\n  GPU_Large: {}\n"))).toEqual([
-      { field: "infraProfiles.GPU_Large", what: '"GPU_Large" is not a valid profile name', fix: 'use a lowercase DNS label such as "gpu-large"' },
+      {
+        field: "infraProfiles.GPU_Large",
+        what: '"GPU_Large" is not a valid profile name',
+        fix: 'use a lowercase DNS label such as "gpu-large"',
+      },
     ]);
   });
 });
 
 describe("checkClusterConfig", () => {
   it("checks an already-parsed object the same way as its YAML", () => {
-    expect(checkClusterConfig({ istio: { host: "ai.example.com" } })).toEqual({ ok: true, config: cluster({ istio: { host: "ai.example.com" } }) });
+    expect(checkClusterConfig({ istio: { host: "ai.example.com" } })).toEqual({
+      ok: true,
+      config: cluster({ istio: { host: "ai.example.com" } }),
+    });
   });
 
   it("rejects a list at the top level", () => {
-    expect(findings(checkClusterConfig([]))).toEqual([{ field: "(top level)", what: "is not a mapping", fix: "write keys istio, aad and infraProfiles" }]);
+    expect(findings(checkClusterConfig([]))).toEqual([
+      { field: "(top level)", what: "is not a mapping", fix: "write keys istio, aad and infraProfiles" },
+    ]);
   });
 });
 
@@ -334,20 +392,56 @@ describe("resolveNamespace", () => {
   });
 
   it("Namespace annotations win over built-in defaults", () => {
-    const { settings } = resolveNamespace("team", { "ai-workloads.io/base-path": "/", "ai-workloads.io/allow-same-namespace": "false" }, cluster());
+    const { settings } = resolveNamespace(
+      "team",
+      { "ai-workloads.io/base-path": "/", "ai-workloads.io/allow-same-namespace": "false" },
+      cluster(),
+    );
     expect(settings.basePath).toBe("/");
     expect(settings.allowSameNamespace).toBe(false);
   });
 
   it.each([
-    ["ai-workloads.io/host", "localhost", 'namespace/team: metadata.annotations[ai-workloads.io/host]: "localhost" is not a DNS host name; use a lowercase host name such as "ai.example.com"'],
-    ["ai-workloads.io/gateway", "gw", 'namespace/team: metadata.annotations[ai-workloads.io/gateway]: "gw" is not a gateway reference; use "<namespace>/<gateway>" such as "istio-system/ai-workloads-gateway"'],
-    ["ai-workloads.io/base-path", "apps", 'namespace/team: metadata.annotations[ai-workloads.io/base-path]: "apps" is not a URL path; use a path such as "/apps/chat" (letters, digits, "-", ".", "_", "~" between single slashes)'],
-    ["ai-workloads.io/aad-tenant-id", "contoso", 'namespace/team: metadata.annotations[ai-workloads.io/aad-tenant-id]: "contoso" is not a tenant id; use the Entra ID tenant\'s GUID, such as "8f1c4e9a-7d49-4a7a-9a5b-2d4f2e6b9c01"'],
-    ["ai-workloads.io/aad-audience", "a,b", 'namespace/team: metadata.annotations[ai-workloads.io/aad-audience]: "a,b" is not a token audience; use "api://<application-id>" or the application\'s GUID'],
-    ["ai-workloads.io/request-auth", "yes", 'namespace/team: metadata.annotations[ai-workloads.io/request-auth]: "yes" is not a boolean; use "true" or "false"'],
-    ["ai-workloads.io/require-jwt", "on", 'namespace/team: metadata.annotations[ai-workloads.io/require-jwt]: "on" is not a boolean; use "true" or "false"'],
-    ["ai-workloads.io/allow-same-namespace", "TRUE", 'namespace/team: metadata.annotations[ai-workloads.io/allow-same-namespace]: "TRUE" is not a boolean; use "true" or "false"'],
+    [
+      "ai-workloads.io/host",
+      "localhost",
+      'namespace/team: metadata.annotations[ai-workloads.io/host]: "localhost" is not a DNS host name; use a lowercase host name such as "ai.example.com"',
+    ],
+    [
+      "ai-workloads.io/gateway",
+      "gw",
+      'namespace/team: metadata.annotations[ai-workloads.io/gateway]: "gw" is not a gateway reference; use "<namespace>/<gateway>" such as "istio-system/ai-workloads-gateway"',
+    ],
+    [
+      "ai-workloads.io/base-path",
+      "apps",
+      'namespace/team: metadata.annotations[ai-workloads.io/base-path]: "apps" is not a URL path; use a path such as "/apps/chat" (letters, digits, "-", ".", "_", "~" between single slashes)',
+    ],
+    [
+      "ai-workloads.io/aad-tenant-id",
+      "contoso",
+      'namespace/team: metadata.annotations[ai-workloads.io/aad-tenant-id]: "contoso" is not a tenant id; use the Entra ID tenant\'s GUID, such as "8f1c4e9a-7d49-4a7a-9a5b-2d4f2e6b9c01"',
+    ],
+    [
+      "ai-workloads.io/aad-audience",
+      "a,b",
+      'namespace/team: metadata.annotations[ai-workloads.io/aad-audience]: "a,b" is not a token audience; use "api://<application-id>" or the application\'s GUID',
+    ],
+    [
+      "ai-workloads.io/request-auth",
+      "yes",
+      'namespace/team: metadata.annotations[ai-workloads.io/request-auth]: "yes" is not a boolean; use "true" or "false"',
+    ],
+    [
+      "ai-workloads.io/require-jwt",
+      "on",
+      'namespace/team: metadata.annotations[ai-workloads.io/require-jwt]: "on" is not a boolean; use "true" or "false"',
+    ],
+    [
+      "ai-workloads.io/allow-same-namespace",
+      "TRUE",
+      'namespace/team: metadata.annotations[ai-workloads.io/allow-same-namespace]: "TRUE" is not a boolean; use "true" or "false"',
+    ],
   ])("denies a malformed %s with one message line", (key, raw, line) => {
     const { problems } = resolveNamespace("team", { [key]: raw }, full);
     expect(problems.map(formatProblem)).toEqual([line]);

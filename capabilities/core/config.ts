@@ -68,17 +68,28 @@ export function parseClusterConfig(text: string): ConfigResult {
     const err = doc.errors[0];
     const line = err.linePos?.[0]?.line ?? 1;
     const message = yamlErrorText(err.message);
-    return { ok: false, syntax: { line, message }, findings: [{ field: field(`line ${line}`), what: `is not valid YAML (${message})`, fix: "correct the YAML syntax" }] };
+    return {
+      ok: false,
+      syntax: { line, message },
+      findings: [{ field: field(`line ${line}`), what: `is not valid YAML (${message})`, fix: "correct the YAML syntax" }],
+    };
   }
   if (doc.contents !== null && !isMap(doc.contents)) {
-    return { ok: false, findings: [{ field: field("(top level)"), what: "is not a mapping", fix: "write keys istio, aad and infraProfiles" }] };
+    return {
+      ok: false,
+      findings: [{ field: field("(top level)"), what: "is not a mapping", fix: "write keys istio, aad and infraProfiles" }],
+    };
   }
   let raw: Json;
   try {
     raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
   } catch (e) {
     const message = yamlErrorText((e as Error).message);
-    return { ok: false, syntax: { line: 1, message }, findings: [{ field: "(top level)", what: `is not valid YAML (${message})`, fix: "correct the YAML syntax" }] };
+    return {
+      ok: false,
+      syntax: { line: 1, message },
+      findings: [{ field: "(top level)", what: `is not valid YAML (${message})`, fix: "correct the YAML syntax" }],
+    };
   }
   return checkClusterConfig(raw);
 }
@@ -91,7 +102,10 @@ export function checkClusterConfig(raw: Json): ConfigResult {
     infraProfiles: { ...BUILT_IN_PROFILES },
   };
   if (!isRecord(raw)) {
-    return { ok: false, findings: [{ field: field("(top level)"), what: "is not a mapping", fix: "write keys istio, aad and infraProfiles" }] };
+    return {
+      ok: false,
+      findings: [{ field: field("(top level)"), what: "is not a mapping", fix: "write keys istio, aad and infraProfiles" }],
+    };
   }
   unknownKeys(raw, ["istio", "aad", "infraProfiles"], "", findings);
 
@@ -129,7 +143,11 @@ export function checkClusterConfig(raw: Json): ConfigResult {
   for (const name of Object.keys(profiles).sort()) {
     const path = `infraProfiles.${name}`;
     if (!isDnsLabel(name)) {
-      findings.push({ field: field(path), what: `${quote(name)} is not a valid profile name`, fix: "use a lowercase DNS label such as \"gpu-large\"" });
+      findings.push({
+        field: field(path),
+        what: `${quote(name)} is not a valid profile name`,
+        fix: 'use a lowercase DNS label such as "gpu-large"',
+      });
       continue;
     }
     const profile = checkProfile(path, profiles[name], findings);
@@ -173,7 +191,11 @@ function checkProfile(path: string, value: Json, findings: Finding[]): InfraProf
     if (isRecord(sel) && Object.entries(sel).every(([k, v]) => RESOURCE_NAME.test(k) && typeof v === "string" && LABEL_VALUE.test(v))) {
       profile.nodeSelector = sel as Record<string, string>;
     } else {
-      findings.push({ field: field(`${path}.nodeSelector`), what: "is not a map of label keys to label values", fix: "write it as in a pod spec, such as { workload: gpu }" });
+      findings.push({
+        field: field(`${path}.nodeSelector`),
+        what: "is not a map of label keys to label values",
+        fix: "write it as in a pod spec, such as { workload: gpu }",
+      });
     }
   }
   if (value.tolerations !== undefined) {
@@ -181,7 +203,11 @@ function checkProfile(path: string, value: Json, findings: Finding[]): InfraProf
     if (Array.isArray(tol) && tol.every(isToleration)) {
       profile.tolerations = tol as V1Toleration[];
     } else {
-      findings.push({ field: field(`${path}.tolerations`), what: "is not a list of tolerations", fix: "write it as in a pod spec: key, operator, value, effect" });
+      findings.push({
+        field: field(`${path}.tolerations`),
+        what: "is not a list of tolerations",
+        fix: "write it as in a pod spec: key, operator, value, effect",
+      });
     }
   }
   if (value.affinity !== undefined) {
@@ -189,7 +215,11 @@ function checkProfile(path: string, value: Json, findings: Finding[]): InfraProf
     if (isRecord(aff) && Object.keys(aff).every(k => ["nodeAffinity", "podAffinity", "podAntiAffinity"].includes(k))) {
       profile.affinity = aff as V1Affinity;
     } else {
-      findings.push({ field: field(`${path}.affinity`), what: "is not an affinity", fix: "write it as in a pod spec: nodeAffinity, podAffinity and/or podAntiAffinity" });
+      findings.push({
+        field: field(`${path}.affinity`),
+        what: "is not an affinity",
+        fix: "write it as in a pod spec: nodeAffinity, podAffinity and/or podAntiAffinity",
+      });
     }
   }
   return findings.length === before ? profile : undefined;
@@ -197,7 +227,11 @@ function checkProfile(path: string, value: Json, findings: Finding[]): InfraProf
 
 function quantities(path: string, value: Json, findings: Finding[]): Record<string, string> | undefined {
   if (!isRecord(value)) {
-    findings.push({ field: field(path), what: "is not a mapping", fix: "write resource names to quantities, such as { cpu: 500m, memory: 1Gi }" });
+    findings.push({
+      field: field(path),
+      what: "is not a mapping",
+      fix: "write resource names to quantities, such as { cpu: 500m, memory: 1Gi }",
+    });
     return undefined;
   }
   const out: Record<string, string> = {};
@@ -206,7 +240,11 @@ function quantities(path: string, value: Json, findings: Finding[]): Record<stri
     if (RESOURCE_NAME.test(name) && typeof text === "string" && QUANTITY.test(text)) {
       out[name] = text;
     } else {
-      findings.push({ field: field(`${path}.${name}`), what: `${quote(String(q))} is not a resource quantity`, fix: "use a Kubernetes quantity such as 500m, 2 or 1Gi" });
+      findings.push({
+        field: field(`${path}.${name}`),
+        what: `${quote(String(q))} is not a resource quantity`,
+        fix: "use a Kubernetes quantity such as 500m, 2 or 1Gi",
+      });
     }
   }
   return out;
@@ -250,7 +288,7 @@ export function resolveNamespace(
 ): { settings: NamespaceSettings; problems: Problem[] } {
   const object = namespaceObject(name);
   const shape = annotationsShape(annotations);
-  const a = shape.length > 0 ? {} : annotations ?? {};
+  const a = shape.length > 0 ? {} : (annotations ?? {});
   const problems: Problem[] = shape.map(f => deny(object, f));
   const take = annotationReader(a, object, problems, KNOWN_NAMESPACE_ANNOTATIONS, "namespace");
   const requestAuth = take(NA.requestAuth, parseBoolean);

@@ -14,8 +14,7 @@ export const DEFAULT_CONFIG_NAMESPACE = "pepr-system";
 export const WORKLOAD_KINDS = ["mlserver", "librechat", "oauth2-proxy"] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
-export const isWorkloadKind = (value: string): value is WorkloadKind =>
-  (WORKLOAD_KINDS as readonly string[]).includes(value);
+export const isWorkloadKind = (value: string): value is WorkloadKind => (WORKLOAD_KINDS as readonly string[]).includes(value);
 
 export const DEFAULT_PORT: Record<WorkloadKind, number> = {
   mlserver: 8000,

@@ -68,16 +68,13 @@ describe("parsePort", () => {
     expect(value(parsePort(F, raw))).toBe(expected);
   });
 
-  it.each(["0", "65536", "99999", "123456", "-1", "+80", "80.0", "8000 ", "http", ""])(
-    "rejects %p with the 1..65535 fix",
-    raw => {
-      expect(finding(parsePort(F, raw))).toEqual({
-        field: F,
-        what: `${JSON.stringify(raw)} is not a port`,
-        fix: "use a whole number from 1 to 65535",
-      });
-    },
-  );
+  it.each(["0", "65536", "99999", "123456", "-1", "+80", "80.0", "8000 ", "http", ""])("rejects %p with the 1..65535 fix", raw => {
+    expect(finding(parsePort(F, raw))).toEqual({
+      field: F,
+      what: `${JSON.stringify(raw)} is not a port`,
+      fix: "use a whole number from 1 to 65535",
+    });
+  });
 });
 
 describe("parsePercent (autoscale-cpu)", () => {
@@ -131,16 +128,13 @@ describe("parseAutoscale", () => {
     expect(finding(parseAutoscale(F, "5-0")).fix).toBe('use "<min>-<max>" with min <= max, such as "1-5"');
   });
 
-  it.each(["on", "Off", "10", "1-", "-10", "1..10", "1 - 10", "a-b", "1-10-20", ""])(
-    "rejects %p as not a replica range",
-    raw => {
-      expect(finding(parseAutoscale(F, raw))).toEqual({
-        field: F,
-        what: `${JSON.stringify(raw)} is not a replica range`,
-        fix: 'use "<min>-<max>" such as "1-10", or "off"',
-      });
-    },
-  );
+  it.each(["on", "Off", "10", "1-", "-10", "1..10", "1 - 10", "a-b", "1-10-20", ""])("rejects %p as not a replica range", raw => {
+    expect(finding(parseAutoscale(F, raw))).toEqual({
+      field: F,
+      what: `${JSON.stringify(raw)} is not a replica range`,
+      fix: 'use "<min>-<max>" such as "1-10", or "off"',
+    });
+  });
 });
 
 describe("parsePath", () => {
@@ -315,11 +309,15 @@ describe("parseReference", () => {
   });
 
   it("resolves name:port with the given port", () => {
-    expect(value(parseReference(F, "runtime-openai:9000", "team", 8000, "/v1"))).toBe("http://runtime-openai.team.svc.cluster.local:9000/v1");
+    expect(value(parseReference(F, "runtime-openai:9000", "team", 8000, "/v1"))).toBe(
+      "http://runtime-openai.team.svc.cluster.local:9000/v1",
+    );
   });
 
   it("uses an http URL as given, with no suffix added", () => {
-    expect(value(parseReference(F, "http://models.example.com:8080/openai", "ai", 8000, "/v1"))).toBe("http://models.example.com:8080/openai");
+    expect(value(parseReference(F, "http://models.example.com:8080/openai", "ai", 8000, "/v1"))).toBe(
+      "http://models.example.com:8080/openai",
+    );
   });
 
   it("uses an https URL as given", () => {
@@ -331,11 +329,19 @@ describe("parseReference", () => {
   });
 
   it.each(["Runtime", "svc.other-ns", "svc:80:90", ""])("rejects %p as not a service reference", raw => {
-    expect(finding(parseReference(F, raw, "ai", 8000, ""))).toEqual({ field: F, what: `${JSON.stringify(raw)} is not a service reference`, fix });
+    expect(finding(parseReference(F, raw, "ai", 8000, ""))).toEqual({
+      field: F,
+      what: `${JSON.stringify(raw)} is not a service reference`,
+      fix,
+    });
   });
 
   it.each(["ftp://files.example.com", "grpc://svc:9000"])("rejects %p as not an http(s) URL", raw => {
-    expect(finding(parseReference(F, raw, "ai", 8000, ""))).toEqual({ field: F, what: `${JSON.stringify(raw)} is not an http(s) URL`, fix });
+    expect(finding(parseReference(F, raw, "ai", 8000, ""))).toEqual({
+      field: F,
+      what: `${JSON.stringify(raw)} is not an http(s) URL`,
+      fix,
+    });
   });
 
   it.each(["http://", "https://a b"])("rejects the malformed URL %p", raw => {

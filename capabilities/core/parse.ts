@@ -12,10 +12,18 @@ export type Take = <T>(key: string, parse: (field: string, raw: string) => Parse
  * `ai-workloads.io/*` key that is not `known` (a typo would otherwise do nothing), becomes
  * a denial in `problems`; `take` then gives a parsed value or undefined.
  */
-export function annotationReader(annotations: Record<string, string>, object: string, problems: Problem[], known: readonly string[], owner: string): Take {
+export function annotationReader(
+  annotations: Record<string, string>,
+  object: string,
+  problems: Problem[],
+  known: readonly string[],
+  owner: string,
+): Take {
   for (const key of Object.keys(annotations).sort()) {
     if (key.startsWith("ai-workloads.io/") && !known.includes(key)) {
-      problems.push(deny(object, { field: annotationField(key), what: `is not a known ${owner} annotation`, fix: `use one of ${known.join(", ")}` }));
+      problems.push(
+        deny(object, { field: annotationField(key), what: `is not a known ${owner} annotation`, fix: `use one of ${known.join(", ")}` }),
+      );
     }
   }
   return <T>(key: string, parse: (field: string, raw: string) => Parsed<T>): T | undefined => {
@@ -34,8 +42,7 @@ const PATH_SEGMENT = /^[A-Za-z0-9._~-]+$/;
 
 export const isDnsLabel = (s: string): boolean => DNS_LABEL.test(s);
 
-export const isDnsSubdomain = (s: string): boolean =>
-  s.length > 0 && s.length <= 253 && s.split(".").every(part => DNS_LABEL.test(part));
+export const isDnsSubdomain = (s: string): boolean => s.length > 0 && s.length <= 253 && s.split(".").every(part => DNS_LABEL.test(part));
 
 export function parseBoolean(field: string, raw: string): Parsed<boolean> {
   if (raw === "true") return ok(true);
@@ -71,7 +78,8 @@ export function parseAutoscale(field: string, raw: string): Parsed<Autoscale | "
   const min = Number(m[1]);
   const max = Number(m[2]);
   if (min < 1) return fail(field, `minimum ${min} is below 1`, `use a minimum of at least 1, such as "1-${Math.max(max, 1)}"`);
-  if (min > max) return fail(field, `minimum ${min} is above maximum ${max}`, `use "<min>-<max>" with min <= max, such as "${Math.max(max, 1)}-${min}"`);
+  if (min > max)
+    return fail(field, `minimum ${min} is above maximum ${max}`, `use "<min>-<max>" with min <= max, such as "${Math.max(max, 1)}-${min}"`);
   return ok({ min, max });
 }
 
@@ -86,7 +94,11 @@ export function parsePath(field: string, raw: string): Parsed<string> {
   if (trimmed.startsWith("/") && trimmed.length <= 1024 && segments.slice(1).every(s => PATH_SEGMENT.test(s) && s !== "." && s !== "..")) {
     return ok(trimmed);
   }
-  return fail(field, `${quote(raw)} is not a URL path`, `use a path such as "/apps/chat" (letters, digits, "-", ".", "_", "~" between single slashes)`);
+  return fail(
+    field,
+    `${quote(raw)} is not a URL path`,
+    `use a path such as "/apps/chat" (letters, digits, "-", ".", "_", "~" between single slashes)`,
+  );
 }
 
 /** Route path from `path-prefix`: absolute if it starts with `/`, else under the base path. */
@@ -123,22 +135,16 @@ export function isIstioPathPattern(p: string): boolean {
 
 export function parseName(field: string, raw: string, what: string): Parsed<string> {
   if (isDnsSubdomain(raw)) return ok(raw);
-  return fail(field, `${quote(raw)} is not a valid ${what} name`, "use a lowercase DNS name such as \"my-name\"");
+  return fail(field, `${quote(raw)} is not a valid ${what} name`, 'use a lowercase DNS name such as "my-name"');
 }
 
 export function parseLabelName(field: string, raw: string, what: string): Parsed<string> {
   if (isDnsLabel(raw)) return ok(raw);
-  return fail(field, `${quote(raw)} is not a valid ${what} name`, "use a lowercase DNS label such as \"my-name\" (at most 63 characters)");
+  return fail(field, `${quote(raw)} is not a valid ${what} name`, 'use a lowercase DNS label such as "my-name" (at most 63 characters)');
 }
 
 /** `<name>`, `<name>:<port>` or an http(s) URL, resolved within the namespace. */
-export function parseReference(
-  field: string,
-  raw: string,
-  namespace: string,
-  defaultPort: number,
-  pathSuffix: string,
-): Parsed<string> {
+export function parseReference(field: string, raw: string, namespace: string, defaultPort: number, pathSuffix: string): Parsed<string> {
   const fix = `use "<service>", "<service>:<port>" or an http(s):// URL`;
   if (/^https?:\/\//.test(raw)) {
     try {
@@ -173,7 +179,7 @@ export function parseGateway(field: string, raw: string): Parsed<string> {
 
 export function parseTenantId(field: string, raw: string): Parsed<string> {
   if (GUID.test(raw)) return ok(raw.toLowerCase());
-  return fail(field, `${quote(raw)} is not a tenant id`, "use the Entra ID tenant's GUID, such as \"8f1c4e9a-7d49-4a7a-9a5b-2d4f2e6b9c01\"");
+  return fail(field, `${quote(raw)} is not a tenant id`, 'use the Entra ID tenant\'s GUID, such as "8f1c4e9a-7d49-4a7a-9a5b-2d4f2e6b9c01"');
 }
 
 export function parseAudience(field: string, raw: string): Parsed<string> {

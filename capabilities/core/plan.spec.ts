@@ -88,7 +88,11 @@ const MONGO = { env: [{ name: "MONGO_URI", valueFrom: { secretKeyRef: { name: "m
 
 function seedDeployments(): V1Deployment[] {
   return [
-    deployment({ name: "runtime-openai", kind: "mlserver", annotations: { "ai-workloads.io/public-paths": "/docs", "ai-workloads.io/autoscale": "1-10" } }),
+    deployment({
+      name: "runtime-openai",
+      kind: "mlserver",
+      annotations: { "ai-workloads.io/public-paths": "/docs", "ai-workloads.io/autoscale": "1-10" },
+    }),
     deployment({
       name: "librechat-backend",
       kind: "librechat",
@@ -159,7 +163,9 @@ describe("admitDeployment", () => {
   });
 
   it("reports policy warnings of the defaulted Deployment", () => {
-    expect(admitDeployment(deployment({ name: "chat", kind: "librechat" }), namespace(), cluster(), []).problems.map(formatProblem)).toEqual([
+    expect(
+      admitDeployment(deployment({ name: "chat", kind: "librechat" }), namespace(), cluster(), []).problems.map(formatProblem),
+    ).toEqual([
       "warning: ai/chat: spec.template.spec.containers[main].env: MONGO_URI is not set; set MONGO_URI in env or through envFrom (a Secret): LibreChat needs MongoDB",
     ]);
   });
@@ -171,7 +177,16 @@ describe("planNamespace", () => {
   });
 
   it("gives the namespace objects, and no per-app ones, to a namespace activated by its annotations only", () => {
-    const { settings } = resolveNamespace("edge", { "ai-workloads.io/aad-tenant-id": TENANT, "ai-workloads.io/request-auth": "true", "ai-workloads.io/require-jwt": "true", "ai-workloads.io/allow-same-namespace": "false" }, cluster());
+    const { settings } = resolveNamespace(
+      "edge",
+      {
+        "ai-workloads.io/aad-tenant-id": TENANT,
+        "ai-workloads.io/request-auth": "true",
+        "ai-workloads.io/require-jwt": "true",
+        "ai-workloads.io/allow-same-namespace": "false",
+      },
+      cluster(),
+    );
     expect(planNamespace(settings, [])).toEqual([
       {
         apiVersion: "security.istio.io/v1",
@@ -179,8 +194,16 @@ describe("planNamespace", () => {
         metadata: { name: "ai-workloads-aad", namespace: "edge", labels: MANAGED },
         spec: {
           jwtRules: [
-            { issuer: `https://login.microsoftonline.com/${TENANT}/v2.0`, jwksUri: `https://login.microsoftonline.com/${TENANT}/discovery/v2.0/keys`, forwardOriginalToken: true },
-            { issuer: `https://sts.windows.net/${TENANT}/`, jwksUri: `https://login.microsoftonline.com/${TENANT}/discovery/v2.0/keys`, forwardOriginalToken: true },
+            {
+              issuer: `https://login.microsoftonline.com/${TENANT}/v2.0`,
+              jwksUri: `https://login.microsoftonline.com/${TENANT}/discovery/v2.0/keys`,
+              forwardOriginalToken: true,
+            },
+            {
+              issuer: `https://sts.windows.net/${TENANT}/`,
+              jwksUri: `https://login.microsoftonline.com/${TENANT}/discovery/v2.0/keys`,
+              forwardOriginalToken: true,
+            },
           ],
         },
       },
@@ -208,7 +231,11 @@ describe("planNamespace", () => {
     const config = cluster({ aad: { requireJwt: true } });
     const { settings } = resolveNamespace("team", {}, config);
     const app = planned(deployment({ name: "m", namespace: "team" }), settings);
-    expect(ids(planNamespace(settings, [app]))).toEqual(["Service team/m", "HorizontalPodAutoscaler team/m", "AuthorizationPolicy team/ai-workloads-require-jwt"]);
+    expect(ids(planNamespace(settings, [app]))).toEqual([
+      "Service team/m",
+      "HorizontalPodAutoscaler team/m",
+      "AuthorizationPolicy team/ai-workloads-require-jwt",
+    ]);
   });
 
   it("gives the seed namespace its companions in canonical order: kind, then name", () => {
@@ -229,7 +256,10 @@ describe("planNamespace", () => {
 
   it("routes only the exposed seed apps, the longer path first", () => {
     const ns = namespace();
-    const vs = planNamespace(ns, seedDeployments().map(d => planned(d, ns))).find(o => o.kind === "VirtualService") as unknown as KubeObject;
+    const vs = planNamespace(
+      ns,
+      seedDeployments().map(d => planned(d, ns)),
+    ).find(o => o.kind === "VirtualService") as unknown as KubeObject;
     const http = (vs.spec as { http: { name: string; match: unknown[] }[] }).http;
     expect(http.map(r => [r.name, r.match])).toEqual([
       ["runtime-openai", [{ uri: { prefix: "/apps/runtime-openai/" } }, { uri: { exact: "/apps/runtime-openai" } }]],
@@ -239,8 +269,14 @@ describe("planNamespace", () => {
 
   it("gives per-app objects an ownerReference when the owner is known, and namespace objects none", () => {
     const ns = namespace();
-    const app = planned(deployment({ name: "m", annotations: { "ai-workloads.io/public-paths": "/docs" } }), ns, { name: "m", uid: "uid-m" });
-    const owned = planNamespace(ns, [app]).map(o => [`${o.kind}/${o.metadata?.name}`, o.metadata?.ownerReferences?.map(r => r.uid) ?? null]);
+    const app = planned(deployment({ name: "m", annotations: { "ai-workloads.io/public-paths": "/docs" } }), ns, {
+      name: "m",
+      uid: "uid-m",
+    });
+    const owned = planNamespace(ns, [app]).map(o => [
+      `${o.kind}/${o.metadata?.name}`,
+      o.metadata?.ownerReferences?.map(r => r.uid) ?? null,
+    ]);
     expect(owned).toEqual([
       ["Service/m", ["uid-m"]],
       ["HorizontalPodAutoscaler/m", ["uid-m"]],
@@ -287,17 +323,29 @@ describe("render", () => {
 
   it("wires the seed's references: OPENAI_API_BASE to runtime-openai:8000/v1 and --upstream to librechat-backend:3000", () => {
     const { objects } = render(seedInput(), { defaultNamespace: "default" });
-    const container = (name: string) => (objects.find(o => o.kind === "Deployment" && o.metadata?.name === name) as V1Deployment).spec!.template.spec!.containers[0];
-    expect(container("librechat-backend").env).toContainEqual({ name: "OPENAI_API_BASE", value: "http://runtime-openai.ai.svc.cluster.local:8000/v1" });
-    expect(container("librechat-backend").env).toContainEqual({ name: "OPENAI_REVERSE_PROXY", value: "http://runtime-openai.ai.svc.cluster.local:8000/v1" });
+    const container = (name: string) =>
+      (objects.find(o => o.kind === "Deployment" && o.metadata?.name === name) as V1Deployment).spec!.template.spec!.containers[0];
+    expect(container("librechat-backend").env).toContainEqual({
+      name: "OPENAI_API_BASE",
+      value: "http://runtime-openai.ai.svc.cluster.local:8000/v1",
+    });
+    expect(container("librechat-backend").env).toContainEqual({
+      name: "OPENAI_REVERSE_PROXY",
+      value: "http://runtime-openai.ai.svc.cluster.local:8000/v1",
+    });
     expect(container("librechat").args).toContain("--upstream=http://librechat-backend.ai.svc.cluster.local:3000");
   });
 
   it("gives the seed's Services ports 8000, 3000 and 4180 and its HPA 1-10 at 60% CPU", () => {
     const { objects } = render(seedInput(), { defaultNamespace: "default" });
-    const port = (name: string) => (objects.find(o => o.kind === "Service" && o.metadata?.name === name)?.spec as { ports: { port: number }[] }).ports[0].port;
+    const port = (name: string) =>
+      (objects.find(o => o.kind === "Service" && o.metadata?.name === name)?.spec as { ports: { port: number }[] }).ports[0].port;
     expect([port("runtime-openai"), port("librechat-backend"), port("librechat")]).toEqual([8000, 3000, 4180]);
-    const hpa = objects.find(o => o.kind === "HorizontalPodAutoscaler")?.spec as { minReplicas: number; maxReplicas: number; metrics: { resource: { target: { averageUtilization: number } } }[] };
+    const hpa = objects.find(o => o.kind === "HorizontalPodAutoscaler")?.spec as {
+      minReplicas: number;
+      maxReplicas: number;
+      metrics: { resource: { target: { averageUtilization: number } } }[];
+    };
     expect([hpa.minReplicas, hpa.maxReplicas, hpa.metrics[0].resource.target.averageUtilization]).toEqual([1, 10, 60]);
   });
 
@@ -328,12 +376,20 @@ describe("render", () => {
       deployment({ name: "m", namespace: null }) as KubeObject,
     ];
     const { objects } = render(input, { defaultNamespace: "team" });
-    expect(ids(objects).slice(0, 5)).toEqual(["Namespace /team", "ClusterRole /reader", "ConfigMap team/settings", "Widget team/w", "Deployment team/m"]);
+    expect(ids(objects).slice(0, 5)).toEqual([
+      "Namespace /team",
+      "ClusterRole /reader",
+      "ConfigMap team/settings",
+      "Widget team/w",
+      "Deployment team/m",
+    ]);
     expect(ids(objects).slice(5)).toEqual(["Service team/m", "HorizontalPodAutoscaler team/m"]);
   });
 
   it("keeps an object's own namespace", () => {
-    const { objects } = render([{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", namespace: "other" } }], { defaultNamespace: "team" });
+    const { objects } = render([{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", namespace: "other" } }], {
+      defaultNamespace: "team",
+    });
     expect(objects).toEqual([{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", namespace: "other" } }]);
   });
 
@@ -341,7 +397,10 @@ describe("render", () => {
     const plain = deployment({ name: "web", kind: null }) as KubeObject;
     const secret: KubeObject = { apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: "ai" }, stringData: { k: "v" } };
     const { objects, problems } = render([plain, secret], { defaultNamespace: "default" });
-    expect(objects).toEqual([deployment({ name: "web", kind: null }), { apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: "ai" }, stringData: { k: "v" } }]);
+    expect(objects).toEqual([
+      deployment({ name: "web", kind: null }),
+      { apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: "ai" }, stringData: { k: "v" } },
+    ]);
     expect(problems).toEqual([]);
   });
 
@@ -355,7 +414,11 @@ describe("render", () => {
     const { objects, problems } = render([cm, deployment({ name: "m", namespace: "team" }) as KubeObject], { defaultNamespace: "default" });
     expect(problems).toEqual([]);
     const vs = objects.find(o => o.kind === "VirtualService");
-    expect(vs?.spec).toMatchObject({ hosts: ["apps.example.com"], gateways: ["istio-system/gw"], http: [{ name: "m", match: [{ uri: { prefix: "/teams/m/" } }, { uri: { exact: "/teams/m" } }] }] });
+    expect(vs?.spec).toMatchObject({
+      hosts: ["apps.example.com"],
+      gateways: ["istio-system/gw"],
+      http: [{ name: "m", match: [{ uri: { prefix: "/teams/m/" } }, { uri: { exact: "/teams/m" } }] }],
+    });
   });
 
   it("lets the config option win over a ConfigMap in the input", () => {
@@ -367,7 +430,11 @@ describe("render", () => {
     };
     const config = cluster({ istio: { host: "cli.example.com", gateway: "istio-system/cli", basePath: "/cli" } });
     const { objects } = render([cm, deployment({ name: "m", namespace: "team" }) as KubeObject], { defaultNamespace: "default", config });
-    expect(objects.find(o => o.kind === "VirtualService")?.spec).toMatchObject({ hosts: ["cli.example.com"], gateways: ["istio-system/cli"], http: [{ match: [{ uri: { prefix: "/cli/m/" } }, { uri: { exact: "/cli/m" } }] }] });
+    expect(objects.find(o => o.kind === "VirtualService")?.spec).toMatchObject({
+      hosts: ["cli.example.com"],
+      gateways: ["istio-system/cli"],
+      http: [{ match: [{ uri: { prefix: "/cli/m/" } }, { uri: { exact: "/cli/m" } }] }],
+    });
   });
 
   it("reports an invalid ConfigMap's findings under data[config.yaml]", () => {
@@ -383,16 +450,32 @@ describe("render", () => {
   });
 
   it("keeps the built-in config when the ConfigMap in the input is invalid", () => {
-    const cm: KubeObject = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "ai-workloads-config", namespace: "pepr-system" }, data: { "config.yaml": "istio:\n  basePath: nope\n" } };
+    const cm: KubeObject = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "ai-workloads-config", namespace: "pepr-system" },
+      data: { "config.yaml": "istio:\n  basePath: nope\n" },
+    };
     const { objects } = render([cm, deployment({ name: "m" }) as KubeObject], { defaultNamespace: "default" });
     // Built-in config: no host, no gateway, so no VirtualService.
     expect(ids(objects).slice(2)).toEqual(["Service ai/m", "HorizontalPodAutoscaler ai/m"]);
   });
 
   it("uses a Namespace's annotations for its Deployments", () => {
-    const input = [namespaceObject("ai", { "ai-workloads.io/base-path": "/x", "ai-workloads.io/host": "h.example.com", "ai-workloads.io/gateway": "gw/gw" }), deployment({ name: "m" }) as KubeObject];
+    const input = [
+      namespaceObject("ai", {
+        "ai-workloads.io/base-path": "/x",
+        "ai-workloads.io/host": "h.example.com",
+        "ai-workloads.io/gateway": "gw/gw",
+      }),
+      deployment({ name: "m" }) as KubeObject,
+    ];
     const vs = render(input, { defaultNamespace: "default" }).objects.find(o => o.kind === "VirtualService");
-    expect(vs?.spec).toMatchObject({ hosts: ["h.example.com"], gateways: ["gw/gw"], http: [{ match: [{ uri: { prefix: "/x/m/" } }, { uri: { exact: "/x/m" } }] }] });
+    expect(vs?.spec).toMatchObject({
+      hosts: ["h.example.com"],
+      gateways: ["gw/gw"],
+      http: [{ match: [{ uri: { prefix: "/x/m/" } }, { uri: { exact: "/x/m" } }] }],
+    });
   });
 
   it("renders namespace objects for a Namespace activated by its annotations without Deployments", () => {
@@ -407,7 +490,9 @@ describe("render", () => {
 
   it("reports a Namespace's malformed annotation", () => {
     const { problems } = render([namespaceObject("ai", { "ai-workloads.io/require-jwt": "yes" })], { defaultNamespace: "default" });
-    expect(problems.map(formatProblem)).toEqual(['namespace/ai: metadata.annotations[ai-workloads.io/require-jwt]: "yes" is not a boolean; use "true" or "false"']);
+    expect(problems.map(formatProblem)).toEqual([
+      'namespace/ai: metadata.annotations[ai-workloads.io/require-jwt]: "yes" is not a boolean; use "true" or "false"',
+    ]);
   });
 
   it("denies the later of two Deployments with the same route path", () => {
@@ -424,7 +509,13 @@ describe("render", () => {
     const input = [
       deployment({ name: "z", namespace: "b-ns" }),
       deployment({ name: "y", namespace: "a-ns", kind: "librechat", container: MONGO }),
-      deployment({ name: "x", namespace: "b-ns", kind: "librechat", container: MONGO, annotations: { "ai-workloads.io/autoscale": "1-2" } }),
+      deployment({
+        name: "x",
+        namespace: "b-ns",
+        kind: "librechat",
+        container: MONGO,
+        annotations: { "ai-workloads.io/autoscale": "1-2" },
+      }),
       deployment({ name: "w", namespace: "a-ns" }),
     ] as KubeObject[];
     const { objects, problems } = render(input, { defaultNamespace: "default" });

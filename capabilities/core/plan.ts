@@ -29,11 +29,21 @@ export function admitDeployment(
   cluster: ClusterConfig,
   siblings: readonly V1Deployment[],
 ): Admission {
-  return admitAmong(deployment, ns, cluster, siblings.flatMap(d => resolveWorkload(d, ns, cluster).settings ?? []));
+  return admitAmong(
+    deployment,
+    ns,
+    cluster,
+    siblings.flatMap(d => resolveWorkload(d, ns, cluster).settings ?? []),
+  );
 }
 
 /** As admitDeployment, with the siblings already resolved (render resolves each Deployment once). */
-function admitAmong(deployment: V1Deployment, ns: NamespaceSettings, cluster: ClusterConfig, others: readonly WorkloadSettings[]): Admission {
+function admitAmong(
+  deployment: V1Deployment,
+  ns: NamespaceSettings,
+  cluster: ClusterConfig,
+  others: readonly WorkloadSettings[],
+): Admission {
   const { settings, problems } = resolveWorkload(deployment, ns, cluster);
   if (!settings) return { mutated: deployment, problems };
   const mutated = applyDefaults(deployment, settings);
@@ -81,12 +91,32 @@ export const sortCompanions = <T extends KubeObject | Companion>(objects: T[]): 
 
 /** Cluster-scoped kinds: every other kind takes the default namespace when it has none. */
 const CLUSTER_SCOPED = new Set([
-  "Namespace", "Node", "PersistentVolume", "StorageClass", "CustomResourceDefinition", "ClusterRole",
-  "ClusterRoleBinding", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
-  "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "MutatingAdmissionPolicy",
-  "MutatingAdmissionPolicyBinding", "PriorityClass", "IngressClass", "RuntimeClass", "APIService",
-  "CSIDriver", "CSINode", "VolumeAttachment", "CertificateSigningRequest", "FlowSchema",
-  "PriorityLevelConfiguration", "GatewayClass", "ClusterIssuer", "VolumeSnapshotClass",
+  "Namespace",
+  "Node",
+  "PersistentVolume",
+  "StorageClass",
+  "CustomResourceDefinition",
+  "ClusterRole",
+  "ClusterRoleBinding",
+  "MutatingWebhookConfiguration",
+  "ValidatingWebhookConfiguration",
+  "ValidatingAdmissionPolicy",
+  "ValidatingAdmissionPolicyBinding",
+  "MutatingAdmissionPolicy",
+  "MutatingAdmissionPolicyBinding",
+  "PriorityClass",
+  "IngressClass",
+  "RuntimeClass",
+  "APIService",
+  "CSIDriver",
+  "CSINode",
+  "VolumeAttachment",
+  "CertificateSigningRequest",
+  "FlowSchema",
+  "PriorityLevelConfiguration",
+  "GatewayClass",
+  "ClusterIssuer",
+  "VolumeSnapshotClass",
 ]);
 
 export const isDeployment = (o: KubeObject): boolean => o.kind === "Deployment" && (o.apiVersion ?? "").startsWith("apps/");
@@ -117,7 +147,10 @@ export function render(input: readonly KubeObject[], options: RenderOptions): Re
     const text = (cm.data as Record<string, string> | undefined)?.[CONFIG_MAP_KEY] ?? "";
     const parsed = parseClusterConfig(text);
     if (!parsed.ok) problems.push(...configFindings(object, parsed.findings));
-    else if (i > 0) problems.push(deny(object, { field: "metadata.name", what: `a second ${CONFIG_MAP_NAME} is in the input`, fix: "keep one cluster config" }));
+    else if (i > 0)
+      problems.push(
+        deny(object, { field: "metadata.name", what: `a second ${CONFIG_MAP_NAME} is in the input`, fix: "keep one cluster config" }),
+      );
     else if (!options.config) cluster = parsed.config;
   });
 
@@ -147,7 +180,12 @@ export function render(input: readonly KubeObject[], options: RenderOptions): Re
     const nsName = d.metadata!.namespace!;
     const admitted = apps.get(nsName) ?? [];
     apps.set(nsName, admitted);
-    const result = admitAmong(d, namespaceOf(nsName), cluster, admitted.map(a => a.settings));
+    const result = admitAmong(
+      d,
+      namespaceOf(nsName),
+      cluster,
+      admitted.map(a => a.settings),
+    );
     problems.push(...result.problems);
     if (result.settings) admitted.push({ settings: result.settings, deployment: result.mutated });
     return result.mutated as KubeObject;
@@ -161,4 +199,3 @@ function withNamespace(o: KubeObject, defaultNamespace: string): KubeObject {
   if (CLUSTER_SCOPED.has(o.kind ?? "") || o.metadata?.namespace) return o;
   return { ...o, metadata: { ...(o.metadata ?? {}), namespace: defaultNamespace } };
 }
-

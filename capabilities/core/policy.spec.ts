@@ -12,7 +12,11 @@ const TENANT = "8f1c4e9a-7d49-4a7a-9a5b-2d4f2e6b9c01";
 const DEFAULT_PROFILE: InfraProfile = { resources: { requests: { cpu: "100m", memory: "256Mi" } } };
 const PORTS: Record<WorkloadKind, number> = { mlserver: 8000, librechat: 3000, "oauth2-proxy": 4180 };
 
-function settings(kind: WorkloadKind, over: Partial<Omit<WorkloadSettings, "ns" | "kind">> = {}, ns: Partial<NamespaceSettings> = {}): WorkloadSettings {
+function settings(
+  kind: WorkloadKind,
+  over: Partial<Omit<WorkloadSettings, "ns" | "kind">> = {},
+  ns: Partial<NamespaceSettings> = {},
+): WorkloadSettings {
   const app = over.app ?? (kind === "oauth2-proxy" ? "login" : kind === "librechat" ? "chat" : "model");
   return {
     app,
@@ -72,8 +76,10 @@ const CREDENTIAL_ENV = [
 const proxy = (over: Partial<Omit<WorkloadSettings, "ns" | "kind">> = {}, ns: Partial<NamespaceSettings> = {}) =>
   settings("oauth2-proxy", { upstream: "http://librechat-backend.ai.svc.cluster.local:3000", oauth2Secret: "login-oauth2", ...over }, ns);
 
-const NO_UPSTREAM = 'ai/login: metadata.annotations[ai-workloads.io/upstream]: oauth2-proxy has no upstream; set ai-workloads.io/upstream to the Service it protects, such as "librechat-backend", or pass --upstream';
-const NO_ISSUER = "ai/login: spec.template.spec.containers[main].args: oauth2-proxy has no OIDC issuer; set the tenant (ai-workloads.io/aad-tenant-id on the Namespace, or aad.tenantId in the cluster config), or pass --oidc-issuer-url";
+const NO_UPSTREAM =
+  'ai/login: metadata.annotations[ai-workloads.io/upstream]: oauth2-proxy has no upstream; set ai-workloads.io/upstream to the Service it protects, such as "librechat-backend", or pass --upstream';
+const NO_ISSUER =
+  "ai/login: spec.template.spec.containers[main].args: oauth2-proxy has no OIDC issuer; set the tenant (ai-workloads.io/aad-tenant-id on the Namespace, or aad.tenantId in the cluster config), or pass --oidc-issuer-url";
 const noCredential = (what: string, env: string) =>
   `ai/login: spec.template.spec.containers[main].env: oauth2-proxy has no ${what}; set ai-workloads.io/oauth2-secret to a Secret with keys client-id, client-secret and cookie-secret, or set ${env} from a Secret`;
 const NO_CLIENT_ID = noCredential("client id", "OAUTH2_PROXY_CLIENT_ID");
@@ -120,7 +126,9 @@ describe("checkWorkload: oauth2-proxy denials", () => {
   });
 
   it("accepts an issuer given as OAUTH2_PROXY_OIDC_ISSUER_URL without a tenant", () => {
-    expect(check(proxy({}, { tenantId: undefined }), { env: [{ name: "OAUTH2_PROXY_OIDC_ISSUER_URL", value: "https://login.example.com/" }] })).toEqual([]);
+    expect(
+      check(proxy({}, { tenantId: undefined }), { env: [{ name: "OAUTH2_PROXY_OIDC_ISSUER_URL", value: "https://login.example.com/" }] }),
+    ).toEqual([]);
   });
 
   it("denies each missing credential when none is given by any means", () => {
@@ -140,7 +148,11 @@ describe("checkWorkload: oauth2-proxy denials", () => {
   });
 
   it("accepts credentials given as args naming files", () => {
-    const args = ["--client-id=0000aaaa-1111-bbbb-2222-cccc3333dddd", "--client-secret-file=/secrets/client-secret", "--cookie-secret-file=/secrets/cookie-secret"];
+    const args = [
+      "--client-id=0000aaaa-1111-bbbb-2222-cccc3333dddd",
+      "--client-secret-file=/secrets/client-secret",
+      "--cookie-secret-file=/secrets/cookie-secret",
+    ];
     expect(check(proxy({ oauth2Secret: undefined }), { args })).toEqual([]);
   });
 
@@ -168,7 +180,10 @@ describe("checkWorkload: literal secret warnings", () => {
   const SECRET = "s3cr3t-VALUE-42";
 
   it("warns about --client-secret=<value> without echoing the value", () => {
-    const lines = check(proxy({ oauth2Secret: undefined }), { args: [`--client-secret=${SECRET}`], env: [CREDENTIAL_ENV[0], CREDENTIAL_ENV[2]] });
+    const lines = check(proxy({ oauth2Secret: undefined }), {
+      args: [`--client-secret=${SECRET}`],
+      env: [CREDENTIAL_ENV[0], CREDENTIAL_ENV[2]],
+    });
     expect(lines).toEqual([
       "warning: ai/login: spec.template.spec.containers[main].args: --client-secret is given as a literal value; move it to a Secret and use ai-workloads.io/oauth2-secret or env valueFrom.secretKeyRef",
     ]);
@@ -213,7 +228,8 @@ describe("checkWorkload: literal secret warnings", () => {
 });
 
 describe("checkWorkload: librechat", () => {
-  const NO_MONGO = "warning: ai/chat: spec.template.spec.containers[main].env: MONGO_URI is not set; set MONGO_URI in env or through envFrom (a Secret): LibreChat needs MongoDB";
+  const NO_MONGO =
+    "warning: ai/chat: spec.template.spec.containers[main].env: MONGO_URI is not set; set MONGO_URI in env or through envFrom (a Secret): LibreChat needs MongoDB";
 
   it("warns when MONGO_URI is neither in env nor possible through envFrom", () => {
     expect(check(settings("librechat"))).toEqual([NO_MONGO]);
@@ -229,7 +245,8 @@ describe("checkWorkload: librechat", () => {
 });
 
 describe("checkWorkload: autoscaling without a CPU request", () => {
-  const NO_CPU = 'warning: ai/model: spec.template.spec.containers[main].resources.requests.cpu: is not set, so CPU autoscaling cannot work; set a CPU request, use an infra profile with one, or set ai-workloads.io/autoscale: "off"';
+  const NO_CPU =
+    'warning: ai/model: spec.template.spec.containers[main].resources.requests.cpu: is not set, so CPU autoscaling cannot work; set a CPU request, use an infra profile with one, or set ai-workloads.io/autoscale: "off"';
   const memoryOnly: InfraProfile = { resources: { requests: { memory: "1Gi" } } };
 
   it("warns when autoscale is on and the profile gives no CPU request", () => {
@@ -237,7 +254,9 @@ describe("checkWorkload: autoscaling without a CPU request", () => {
   });
 
   it("does not warn when the user set a CPU request", () => {
-    expect(check(settings("mlserver", { profileName: "memory-only", profile: memoryOnly }), { resources: { requests: { cpu: "500m" } } })).toEqual([]);
+    expect(
+      check(settings("mlserver", { profileName: "memory-only", profile: memoryOnly }), { resources: { requests: { cpu: "500m" } } }),
+    ).toEqual([]);
   });
 
   it("does not warn when autoscale is off", () => {
@@ -277,7 +296,8 @@ describe("checkWorkload: app port names", () => {
 
 describe("checkRouteClash", () => {
   const at = (app: string, path: string, expose = true) => settings("mlserver", { app, path, expose });
-  const CLASH = 'ai/b: metadata.annotations[ai-workloads.io/path-prefix]: route path "/apps/chat" is already used by Deployment "a"; set ai-workloads.io/path-prefix to another path, or ai-workloads.io/expose: "false"';
+  const CLASH =
+    'ai/b: metadata.annotations[ai-workloads.io/path-prefix]: route path "/apps/chat" is already used by Deployment "a"; set ai-workloads.io/path-prefix to another path, or ai-workloads.io/expose: "false"';
 
   it("denies an exposed app whose path another exposed app already uses", () => {
     expect(checkRouteClash(at("b", "/apps/chat"), [at("a", "/apps/chat")]).map(formatProblem)).toEqual([CLASH]);

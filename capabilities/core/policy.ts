@@ -18,19 +18,35 @@ export function checkWorkload(mutated: V1Deployment, s: WorkloadSettings): Probl
 
   if (portName(c, s.port) === undefined) {
     const taken = (c.ports ?? []).find(p => p.name === "http");
-    problems.push(deny(object, {
-      field: containerField(c, "ports"),
-      what: taken ? `port name "http" is used by port ${taken.containerPort}, not by the app port ${s.port}` : `port ${s.port} has no name`,
-      fix: taken ? `set ${DA.port}: "${taken.containerPort}", or rename that port` : `name port ${s.port}, such as "http"`,
-    }));
+    problems.push(
+      deny(object, {
+        field: containerField(c, "ports"),
+        what: taken
+          ? `port name "http" is used by port ${taken.containerPort}, not by the app port ${s.port}`
+          : `port ${s.port} has no name`,
+        fix: taken ? `set ${DA.port}: "${taken.containerPort}", or rename that port` : `name port ${s.port}, such as "http"`,
+      }),
+    );
   }
 
   if (s.kind === "oauth2-proxy") problems.push(...checkOauth2Proxy(object, c, s));
   if (s.kind === "librechat" && !hasEnv(c, "MONGO_URI") && (c.envFrom ?? []).length === 0) {
-    problems.push(warn(object, { field: containerField(c, "env"), what: "MONGO_URI is not set", fix: "set MONGO_URI in env or through envFrom (a Secret): LibreChat needs MongoDB" }));
+    problems.push(
+      warn(object, {
+        field: containerField(c, "env"),
+        what: "MONGO_URI is not set",
+        fix: "set MONGO_URI in env or through envFrom (a Secret): LibreChat needs MongoDB",
+      }),
+    );
   }
   if (s.autoscale !== "off" && c.resources?.requests?.cpu === undefined) {
-    problems.push(warn(object, { field: containerField(c, "resources.requests.cpu"), what: "is not set, so CPU autoscaling cannot work", fix: `set a CPU request, use an infra profile with one, or set ${DA.autoscale}: "off"` }));
+    problems.push(
+      warn(object, {
+        field: containerField(c, "resources.requests.cpu"),
+        what: "is not set, so CPU autoscaling cannot work",
+        fix: `set a CPU request, use an infra profile with one, or set ${DA.autoscale}: "off"`,
+      }),
+    );
   }
   problems.push(...literalSecrets(object, c));
   return problems;
@@ -39,16 +55,34 @@ export function checkWorkload(mutated: V1Deployment, s: WorkloadSettings): Probl
 function checkOauth2Proxy(object: string, c: V1Container, s: WorkloadSettings): Problem[] {
   const problems: Problem[] = [];
   if (!s.upstream && !flagGiven(c, "upstream")) {
-    problems.push(deny(object, { field: annotationField(DA.upstream), what: "oauth2-proxy has no upstream", fix: `set ${DA.upstream} to the Service it protects, such as "librechat-backend", or pass --upstream` }));
+    problems.push(
+      deny(object, {
+        field: annotationField(DA.upstream),
+        what: "oauth2-proxy has no upstream",
+        fix: `set ${DA.upstream} to the Service it protects, such as "librechat-backend", or pass --upstream`,
+      }),
+    );
   }
   if (!s.ns.tenantId && !flagGiven(c, "oidc-issuer-url")) {
-    problems.push(deny(object, { field: containerField(c, "args"), what: "oauth2-proxy has no OIDC issuer", fix: "set the tenant (ai-workloads.io/aad-tenant-id on the Namespace, or aad.tenantId in the cluster config), or pass --oidc-issuer-url" }));
+    problems.push(
+      deny(object, {
+        field: containerField(c, "args"),
+        what: "oauth2-proxy has no OIDC issuer",
+        fix: "set the tenant (ai-workloads.io/aad-tenant-id on the Namespace, or aad.tenantId in the cluster config), or pass --oidc-issuer-url",
+      }),
+    );
   }
   const fromEnvFrom = (c.envFrom ?? []).length > 0;
   for (const cred of CREDENTIALS) {
     const given = hasEnv(c, cred.env) || cred.flags.some(f => flagGiven(c, f)) || fromEnvFrom || s.oauth2Secret !== undefined;
     if (!given) {
-      problems.push(deny(object, { field: containerField(c, "env"), what: `oauth2-proxy has no ${cred.key.replace("-", " ")}`, fix: `set ${DA.oauth2Secret} to a Secret with keys client-id, client-secret and cookie-secret, or set ${cred.env} from a Secret` }));
+      problems.push(
+        deny(object, {
+          field: containerField(c, "env"),
+          what: `oauth2-proxy has no ${cred.key.replace("-", " ")}`,
+          fix: `set ${DA.oauth2Secret} to a Secret with keys client-id, client-secret and cookie-secret, or set ${cred.env} from a Secret`,
+        }),
+      );
     }
   }
   return problems;
@@ -62,12 +96,24 @@ function literalSecrets(object: string, c: V1Container): Problem[] {
   const problems: Problem[] = [];
   for (const flag of SECRET_FLAGS) {
     if (flagValue(c, flag) !== undefined) {
-      problems.push(warn(object, { field: containerField(c, "args"), what: `--${flag} is given as a literal value`, fix: `move it to a Secret and use ${DA.oauth2Secret} or env valueFrom.secretKeyRef` }));
+      problems.push(
+        warn(object, {
+          field: containerField(c, "args"),
+          what: `--${flag} is given as a literal value`,
+          fix: `move it to a Secret and use ${DA.oauth2Secret} or env valueFrom.secretKeyRef`,
+        }),
+      );
     }
   }
   for (const e of c.env ?? []) {
     if (SECRET_ENV.includes(e.name) && e.value !== undefined) {
-      problems.push(warn(object, { field: containerField(c, `env[${e.name}]`), what: "is a literal value", fix: "use valueFrom.secretKeyRef, or ai-workloads.io/oauth2-secret" }));
+      problems.push(
+        warn(object, {
+          field: containerField(c, `env[${e.name}]`),
+          what: "is a literal value",
+          fix: "use valueFrom.secretKeyRef, or ai-workloads.io/oauth2-secret",
+        }),
+      );
     }
   }
   return problems;
@@ -78,9 +124,11 @@ export function checkRouteClash(s: WorkloadSettings, others: readonly WorkloadSe
   if (!s.expose) return [];
   const clash = others.find(o => o.app !== s.app && o.expose && o.path === s.path);
   if (!clash) return [];
-  return [deny(`${s.namespace}/${s.app}`, {
-    field: annotationField(DA.pathPrefix),
-    what: `route path ${quote(s.path)} is already used by Deployment ${quote(clash.app)}`,
-    fix: `set ${DA.pathPrefix} to another path, or ${DA.expose}: "false"`,
-  })];
+  return [
+    deny(`${s.namespace}/${s.app}`, {
+      field: annotationField(DA.pathPrefix),
+      what: `route path ${quote(s.path)} is already used by Deployment ${quote(clash.app)}`,
+      fix: `set ${DA.pathPrefix} to another path, or ${DA.expose}: "false"`,
+    }),
+  ];
 }

@@ -8,7 +8,10 @@ const good = (): Record<string, any> => ({
   apiVersion: "apps/v1",
   kind: "Deployment",
   metadata: { name: "m", labels: { "ai-workloads.io/kind": "mlserver" }, annotations: { "ai-workloads.io/port": "8000" } },
-  spec: { selector: { matchLabels: { app: "m" } }, template: { metadata: { labels: { app: "m" } }, spec: { containers: [{ name: "c", image: "i" }] } } },
+  spec: {
+    selector: { matchLabels: { app: "m" } },
+    template: { metadata: { labels: { app: "m" } }, spec: { containers: [{ name: "c", image: "i" }] } },
+  },
 });
 
 describe("deploymentShape", () => {
@@ -20,7 +23,11 @@ describe("deploymentShape", () => {
     const d = good();
     d.metadata.annotations["ai-workloads.io/port"] = 8000;
     expect(deploymentShape(d)).toEqual([
-      { field: "metadata.annotations[ai-workloads.io/port]", what: "is not a string", fix: 'quote the value, such as "8000" or "true": Kubernetes takes only strings here' },
+      {
+        field: "metadata.annotations[ai-workloads.io/port]",
+        what: "is not a string",
+        fix: 'quote the value, such as "8000" or "true": Kubernetes takes only strings here',
+      },
     ]);
   });
 
@@ -42,7 +49,11 @@ describe("deploymentShape", () => {
   it("makes resolveWorkload deny with those findings instead of reading the bad fields", () => {
     const d = good();
     d.spec.template.spec.containers = "nope";
-    const { settings, problems } = resolveWorkload(d as V1Deployment, resolveNamespace("t", {}, DEFAULT_CLUSTER_CONFIG).settings, DEFAULT_CLUSTER_CONFIG);
+    const { settings, problems } = resolveWorkload(
+      d as V1Deployment,
+      resolveNamespace("t", {}, DEFAULT_CLUSTER_CONFIG).settings,
+      DEFAULT_CLUSTER_CONFIG,
+    );
     expect(settings).toBeUndefined();
     expect(problems.map(formatProblem)).toEqual(["t/m: spec.template.spec.containers: is not a list; write a list"]);
   });
@@ -50,7 +61,9 @@ describe("deploymentShape", () => {
 
 describe("annotationsShape", () => {
   it("reports a Namespace annotation that is not a string, and resolveNamespace ignores the annotations", () => {
-    expect(annotationsShape({ "ai-workloads.io/require-jwt": true }).map(f => f.field)).toEqual(["metadata.annotations[ai-workloads.io/require-jwt]"]);
+    expect(annotationsShape({ "ai-workloads.io/require-jwt": true }).map(f => f.field)).toEqual([
+      "metadata.annotations[ai-workloads.io/require-jwt]",
+    ]);
     const { settings, problems } = resolveNamespace("t", { "ai-workloads.io/require-jwt": true } as never, DEFAULT_CLUSTER_CONFIG);
     expect(settings.requireJwt).toBe(false);
     expect(problems.map(formatProblem)).toEqual([

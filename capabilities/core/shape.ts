@@ -22,7 +22,8 @@ class Checker {
   stringMap(v: unknown, field: string): void {
     const obj = this.object(v, field);
     for (const [k, value] of Object.entries(obj ?? {})) {
-      if (typeof value !== "string") this.add(`${field}[${k}]`, "is not a string", 'quote the value, such as "8000" or "true": Kubernetes takes only strings here');
+      if (typeof value !== "string")
+        this.add(`${field}[${k}]`, "is not a string", 'quote the value, such as "8000" or "true": Kubernetes takes only strings here');
     }
   }
 

@@ -27,7 +27,15 @@ function cluster(extraProfiles: Record<string, InfraProfile> = {}): ClusterConfi
 }
 
 function namespace(over: Partial<NamespaceSettings> = {}): NamespaceSettings {
-  return { name: "ai", basePath: "/apps", requestAuth: false, requireJwt: false, allowSameNamespace: true, activatedByNamespace: false, ...over };
+  return {
+    name: "ai",
+    basePath: "/apps",
+    requestAuth: false,
+    requireJwt: false,
+    allowSameNamespace: true,
+    activatedByNamespace: false,
+    ...over,
+  };
 }
 
 interface DeploymentOptions {
@@ -148,12 +156,18 @@ describe("resolveWorkload annotation overrides", () => {
   });
 
   it("ai-workloads.io/container picks the named container as primary", () => {
-    const containers = [{ name: "sidecar", image: "s" }, { name: "server", image: "m" }];
+    const containers = [
+      { name: "sidecar", image: "s" },
+      { name: "server", image: "m" },
+    ];
     expect(withAnnotation("ai-workloads.io/container", "server", "mlserver", containers).containerIndex).toBe(1);
   });
 
   it("without ai-workloads.io/container the first container is primary", () => {
-    const containers = [{ name: "sidecar", image: "s" }, { name: "server", image: "m" }];
+    const containers = [
+      { name: "sidecar", image: "s" },
+      { name: "server", image: "m" },
+    ];
     expect(settingsOf(deployment({ containers })).containerIndex).toBe(0);
   });
 
@@ -196,7 +210,11 @@ describe("resolveWorkload annotation overrides", () => {
 
   it("ai-workloads.io/infra-profile picks a profile from the cluster config", () => {
     const large: InfraProfile = { resources: { requests: { cpu: "4" } } };
-    const s = settingsOf(deployment({ annotations: { "ai-workloads.io/infra-profile": "gpu-large" } }), namespace(), cluster({ "gpu-large": large }));
+    const s = settingsOf(
+      deployment({ annotations: { "ai-workloads.io/infra-profile": "gpu-large" } }),
+      namespace(),
+      cluster({ "gpu-large": large }),
+    );
     expect([s.profileName, s.profile]).toEqual(["gpu-large", large]);
   });
 
@@ -205,23 +223,34 @@ describe("resolveWorkload annotation overrides", () => {
   });
 
   it("ai-workloads.io/openai-backend <name> resolves to the mlserver port 8000 with /v1", () => {
-    expect(withAnnotation("ai-workloads.io/openai-backend", "runtime-openai", "librechat").openaiBackend).toBe("http://runtime-openai.ai.svc.cluster.local:8000/v1");
+    expect(withAnnotation("ai-workloads.io/openai-backend", "runtime-openai", "librechat").openaiBackend).toBe(
+      "http://runtime-openai.ai.svc.cluster.local:8000/v1",
+    );
   });
 
   it("ai-workloads.io/openai-backend <name>:<port> keeps the port and adds /v1", () => {
-    expect(withAnnotation("ai-workloads.io/openai-backend", "runtime-openai:9000", "librechat").openaiBackend).toBe("http://runtime-openai.ai.svc.cluster.local:9000/v1");
+    expect(withAnnotation("ai-workloads.io/openai-backend", "runtime-openai:9000", "librechat").openaiBackend).toBe(
+      "http://runtime-openai.ai.svc.cluster.local:9000/v1",
+    );
   });
 
   it("ai-workloads.io/openai-backend URL is used as given", () => {
-    expect(withAnnotation("ai-workloads.io/openai-backend", "https://api.example.com/openai", "librechat").openaiBackend).toBe("https://api.example.com/openai");
+    expect(withAnnotation("ai-workloads.io/openai-backend", "https://api.example.com/openai", "librechat").openaiBackend).toBe(
+      "https://api.example.com/openai",
+    );
   });
 
   it("ai-workloads.io/upstream <name> resolves to the librechat port 3000 without a suffix", () => {
-    expect(withAnnotation("ai-workloads.io/upstream", "librechat-backend", "oauth2-proxy").upstream).toBe("http://librechat-backend.ai.svc.cluster.local:3000");
+    expect(withAnnotation("ai-workloads.io/upstream", "librechat-backend", "oauth2-proxy").upstream).toBe(
+      "http://librechat-backend.ai.svc.cluster.local:3000",
+    );
   });
 
   it("ai-workloads.io/upstream resolves in the Deployment's namespace", () => {
-    const s = settingsOf(deployment({ kind: "oauth2-proxy", annotations: { "ai-workloads.io/upstream": "web:8080" } }), namespace({ name: "team" }));
+    const s = settingsOf(
+      deployment({ kind: "oauth2-proxy", annotations: { "ai-workloads.io/upstream": "web:8080" } }),
+      namespace({ name: "team" }),
+    );
     expect(s.upstream).toBe("http://web.team.svc.cluster.local:8080");
   });
 
@@ -254,12 +283,19 @@ describe("resolveWorkload denials", () => {
   });
 
   it("lists cluster-config profiles among the known ones", () => {
-    const lines = linesOf(deployment({ annotations: { "ai-workloads.io/infra-profile": "huge" } }), namespace(), cluster({ "gpu-large": {} }));
+    const lines = linesOf(
+      deployment({ annotations: { "ai-workloads.io/infra-profile": "huge" } }),
+      namespace(),
+      cluster({ "gpu-large": {} }),
+    );
     expect(lines[0]).toContain("use one of cpu-medium, cpu-small, default, gpu-large, gpu-small,");
   });
 
   it("denies a container annotation naming an absent container, listing the containers", () => {
-    const containers = [{ name: "main", image: "m" }, { name: "helper", image: "h" }];
+    const containers = [
+      { name: "main", image: "m" },
+      { name: "helper", image: "h" },
+    ];
     expect(linesOf(deployment({ containers, annotations: { "ai-workloads.io/container": "server" } }))).toEqual([
       'ai/model: metadata.annotations[ai-workloads.io/container]: no container is named "server"; name one of "main", "helper", or remove the annotation to use the first container',
     ]);
@@ -293,26 +329,84 @@ describe("resolveWorkload denials", () => {
   });
 
   it.each([
-    ["ai-workloads.io/port", "65536", 'ai/model: metadata.annotations[ai-workloads.io/port]: "65536" is not a port; use a whole number from 1 to 65535'],
-    ["ai-workloads.io/container", "Main", 'ai/model: metadata.annotations[ai-workloads.io/container]: "Main" is not a valid container name; use a lowercase DNS label such as "my-name" (at most 63 characters)'],
-    ["ai-workloads.io/expose", "no", 'ai/model: metadata.annotations[ai-workloads.io/expose]: "no" is not a boolean; use "true" or "false"'],
-    ["ai-workloads.io/path-prefix", "/a b", 'ai/model: metadata.annotations[ai-workloads.io/path-prefix]: "/a b" is not a URL path; use a path such as "/apps/chat" (letters, digits, "-", ".", "_", "~" between single slashes)'],
-    ["ai-workloads.io/public-paths", "/a*b", 'ai/model: metadata.annotations[ai-workloads.io/public-paths]: "/a*b" is not an Istio path pattern; use a comma list of paths such as "/docs,/static/*" (a "*" only at the start or end), or "none"'],
-    ["ai-workloads.io/autoscale", "5-2", 'ai/model: metadata.annotations[ai-workloads.io/autoscale]: minimum 5 is above maximum 2; use "<min>-<max>" with min <= max, such as "2-5"'],
-    ["ai-workloads.io/autoscale", "0-3", 'ai/model: metadata.annotations[ai-workloads.io/autoscale]: minimum 0 is below 1; use a minimum of at least 1, such as "1-3"'],
-    ["ai-workloads.io/autoscale-cpu", "0", 'ai/model: metadata.annotations[ai-workloads.io/autoscale-cpu]: "0" is not a CPU utilization target; use a whole number from 1 to 100'],
-    ["ai-workloads.io/infra-profile", "GPU", 'ai/model: metadata.annotations[ai-workloads.io/infra-profile]: "GPU" is not a valid infra profile name; use a lowercase DNS label such as "my-name" (at most 63 characters)'],
-    ["ai-workloads.io/settings-configmap", "My_Settings", 'ai/model: metadata.annotations[ai-workloads.io/settings-configmap]: "My_Settings" is not a valid ConfigMap name; use a lowercase DNS name such as "my-name"'],
-    ["ai-workloads.io/openai-backend", "runtime:0", 'ai/model: metadata.annotations[ai-workloads.io/openai-backend]: "runtime:0" has an invalid port; use "<service>", "<service>:<port>" or an http(s):// URL'],
-    ["ai-workloads.io/upstream", "Backend", 'ai/model: metadata.annotations[ai-workloads.io/upstream]: "Backend" is not a service reference; use "<service>", "<service>:<port>" or an http(s):// URL'],
-    ["ai-workloads.io/oauth2-secret", "Secret!", 'ai/model: metadata.annotations[ai-workloads.io/oauth2-secret]: "Secret!" is not a valid Secret name; use a lowercase DNS name such as "my-name"'],
+    [
+      "ai-workloads.io/port",
+      "65536",
+      'ai/model: metadata.annotations[ai-workloads.io/port]: "65536" is not a port; use a whole number from 1 to 65535',
+    ],
+    [
+      "ai-workloads.io/container",
+      "Main",
+      'ai/model: metadata.annotations[ai-workloads.io/container]: "Main" is not a valid container name; use a lowercase DNS label such as "my-name" (at most 63 characters)',
+    ],
+    [
+      "ai-workloads.io/expose",
+      "no",
+      'ai/model: metadata.annotations[ai-workloads.io/expose]: "no" is not a boolean; use "true" or "false"',
+    ],
+    [
+      "ai-workloads.io/path-prefix",
+      "/a b",
+      'ai/model: metadata.annotations[ai-workloads.io/path-prefix]: "/a b" is not a URL path; use a path such as "/apps/chat" (letters, digits, "-", ".", "_", "~" between single slashes)',
+    ],
+    [
+      "ai-workloads.io/public-paths",
+      "/a*b",
+      'ai/model: metadata.annotations[ai-workloads.io/public-paths]: "/a*b" is not an Istio path pattern; use a comma list of paths such as "/docs,/static/*" (a "*" only at the start or end), or "none"',
+    ],
+    [
+      "ai-workloads.io/autoscale",
+      "5-2",
+      'ai/model: metadata.annotations[ai-workloads.io/autoscale]: minimum 5 is above maximum 2; use "<min>-<max>" with min <= max, such as "2-5"',
+    ],
+    [
+      "ai-workloads.io/autoscale",
+      "0-3",
+      'ai/model: metadata.annotations[ai-workloads.io/autoscale]: minimum 0 is below 1; use a minimum of at least 1, such as "1-3"',
+    ],
+    [
+      "ai-workloads.io/autoscale-cpu",
+      "0",
+      'ai/model: metadata.annotations[ai-workloads.io/autoscale-cpu]: "0" is not a CPU utilization target; use a whole number from 1 to 100',
+    ],
+    [
+      "ai-workloads.io/infra-profile",
+      "GPU",
+      'ai/model: metadata.annotations[ai-workloads.io/infra-profile]: "GPU" is not a valid infra profile name; use a lowercase DNS label such as "my-name" (at most 63 characters)',
+    ],
+    [
+      "ai-workloads.io/settings-configmap",
+      "My_Settings",
+      'ai/model: metadata.annotations[ai-workloads.io/settings-configmap]: "My_Settings" is not a valid ConfigMap name; use a lowercase DNS name such as "my-name"',
+    ],
+    [
+      "ai-workloads.io/openai-backend",
+      "runtime:0",
+      'ai/model: metadata.annotations[ai-workloads.io/openai-backend]: "runtime:0" has an invalid port; use "<service>", "<service>:<port>" or an http(s):// URL',
+    ],
+    [
+      "ai-workloads.io/upstream",
+      "Backend",
+      'ai/model: metadata.annotations[ai-workloads.io/upstream]: "Backend" is not a service reference; use "<service>", "<service>:<port>" or an http(s):// URL',
+    ],
+    [
+      "ai-workloads.io/oauth2-secret",
+      "Secret!",
+      'ai/model: metadata.annotations[ai-workloads.io/oauth2-secret]: "Secret!" is not a valid Secret name; use a lowercase DNS name such as "my-name"',
+    ],
   ])("denies a malformed %s (%p)", (key, raw, line) => {
     expect(linesOf(deployment({ annotations: { [key]: raw } }))).toEqual([line]);
   });
 
   it("reports every problem of one Deployment at once", () => {
-    const d = deployment({ kind: "triton", annotations: { "ai-workloads.io/port": "0", "ai-workloads.io/replicas": "3" }, matchLabels: {} });
-    const fields = resolveWorkload(d, namespace(), cluster()).problems.map(p => p.field).sort();
+    const d = deployment({
+      kind: "triton",
+      annotations: { "ai-workloads.io/port": "0", "ai-workloads.io/replicas": "3" },
+      matchLabels: {},
+    });
+    const fields = resolveWorkload(d, namespace(), cluster())
+      .problems.map(p => p.field)
+      .sort();
     expect(fields).toEqual([
       "metadata.annotations[ai-workloads.io/port]",
       "metadata.annotations[ai-workloads.io/replicas]",

@@ -1,7 +1,20 @@
 // A managed Deployment's settings: Deployment annotations over the namespace layer (SPEC §3).
 import { DA, DEFAULT_PORT, KIND_LABEL, REFERENCE_DEFAULT_PORT, WORKLOAD_KINDS, type WorkloadKind, isWorkloadKind } from "./constants";
 import type { ClusterConfig, InfraProfile, NamespaceSettings } from "./config";
-import { type Autoscale, annotationField, annotationReader, parseAutoscale, parseBoolean, parseLabelName, parseName, parsePathPrefix, parsePercent, parsePort, parsePublicPaths, parseReference } from "./parse";
+import {
+  type Autoscale,
+  annotationField,
+  annotationReader,
+  parseAutoscale,
+  parseBoolean,
+  parseLabelName,
+  parseName,
+  parsePathPrefix,
+  parsePercent,
+  parsePort,
+  parsePublicPaths,
+  parseReference,
+} from "./parse";
 import { type Problem, deny, quote } from "./problems";
 import { deploymentShape } from "./shape";
 import type { Labels, V1Deployment } from "./types";
@@ -52,7 +65,13 @@ export function resolveWorkload(
   const a: Record<string, string> = deployment.metadata?.annotations ?? {};
   const kindValue = kindLabel(deployment) ?? "";
   if (!isWorkloadKind(kindValue)) {
-    problems.push(deny(object, { field: `metadata.labels[${KIND_LABEL}]`, what: `${quote(kindValue)} is not a known kind`, fix: `use one of ${WORKLOAD_KINDS.join(", ")}` }));
+    problems.push(
+      deny(object, {
+        field: `metadata.labels[${KIND_LABEL}]`,
+        what: `${quote(kindValue)} is not a known kind`,
+        fix: `use one of ${WORKLOAD_KINDS.join(", ")}`,
+      }),
+    );
   }
   const take = annotationReader(a, object, problems, KNOWN_DEPLOYMENT_ANNOTATIONS, "Deployment");
   const kind = isWorkloadKind(kindValue) ? kindValue : "mlserver";
@@ -67,20 +86,38 @@ export function resolveWorkload(
   } else if (containerName !== undefined) {
     containerIndex = containers.findIndex(c => c.name === containerName);
     if (containerIndex < 0) {
-      problems.push(deny(object, { field: annotationField(DA.container), what: `no container is named ${quote(containerName)}`, fix: `name one of ${containers.map(c => quote(c.name)).join(", ")}, or remove the annotation to use the first container` }));
+      problems.push(
+        deny(object, {
+          field: annotationField(DA.container),
+          what: `no container is named ${quote(containerName)}`,
+          fix: `name one of ${containers.map(c => quote(c.name)).join(", ")}, or remove the annotation to use the first container`,
+        }),
+      );
       containerIndex = 0;
     }
   }
 
   const selector = deployment.spec?.selector?.matchLabels;
   if (!selector || Object.keys(selector).length === 0) {
-    problems.push(deny(object, { field: "spec.selector.matchLabels", what: "is empty", fix: "select the pods with matchLabels such as { app: <name> }: companions select pods by them" }));
+    problems.push(
+      deny(object, {
+        field: "spec.selector.matchLabels",
+        what: "is empty",
+        fix: "select the pods with matchLabels such as { app: <name> }: companions select pods by them",
+      }),
+    );
   }
 
   const profileName = take(DA.infraProfile, (f, s) => parseLabelName(f, s, "infra profile")) ?? "default";
   const profile = cluster.infraProfiles[profileName];
   if (!profile) {
-    problems.push(deny(object, { field: annotationField(DA.infraProfile), what: `${quote(profileName)} is not a known infra profile`, fix: `use one of ${Object.keys(cluster.infraProfiles).sort().join(", ")}, or add it under infraProfiles in the ai-workloads-config ConfigMap` }));
+    problems.push(
+      deny(object, {
+        field: annotationField(DA.infraProfile),
+        what: `${quote(profileName)} is not a known infra profile`,
+        fix: `use one of ${Object.keys(cluster.infraProfiles).sort().join(", ")}, or add it under infraProfiles in the ai-workloads-config ConfigMap`,
+      }),
+    );
   }
 
   const defaultPath = `${ns.basePath === "/" ? "" : ns.basePath}/${app}`;

@@ -34,14 +34,18 @@ export class FakeCluster implements ClusterApi {
 
   async namespaceAnnotations(namespace: string) {
     const ns = this.objects.get(keyOf({ kind: "Namespace", namespace: undefined, name: namespace }));
-    return ns ? ns.metadata?.annotations ?? {} : undefined;
+    return ns ? (ns.metadata?.annotations ?? {}) : undefined;
   }
   async managedDeployments(namespace: string) {
-    return [...this.objects.values()].filter(o => o.kind === "Deployment" && o.metadata?.namespace === namespace && o.metadata?.labels?.[KIND_LABEL] !== undefined) as V1Deployment[];
+    return [...this.objects.values()].filter(
+      o => o.kind === "Deployment" && o.metadata?.namespace === namespace && o.metadata?.labels?.[KIND_LABEL] !== undefined,
+    ) as V1Deployment[];
   }
   async listManaged(_apiVersion: string, kind: string, namespace: string) {
     if (!this.installedKinds.has(kind)) return undefined;
-    return [...this.objects.values()].filter(o => o.kind === kind && o.metadata?.namespace === namespace && o.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE);
+    return [...this.objects.values()].filter(
+      o => o.kind === kind && o.metadata?.namespace === namespace && o.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE,
+    );
   }
   async get(ref: ObjectRef) {
     return this.objects.get(keyOf(ref));
@@ -50,7 +54,11 @@ export class FakeCluster implements ClusterApi {
     if (!this.installedKinds.has(object.kind ?? "")) throw new Error(`no kind ${object.kind}`);
     this.writes++;
     const existing = this.objects.get(refKey(object));
-    const merged = { ...(existing ?? {}), ...structuredClone(object), metadata: { ...(existing?.metadata ?? {}), ...structuredClone(object.metadata) } };
+    const merged = {
+      ...(existing ?? {}),
+      ...structuredClone(object),
+      metadata: { ...(existing?.metadata ?? {}), ...structuredClone(object.metadata) },
+    };
     this.put(merged);
   }
   async delete(ref: ObjectRef) {
@@ -65,7 +73,8 @@ export class FakeCluster implements ClusterApi {
     for (const o of this.objects.values()) {
       if (o.kind === "Deployment" && o.metadata?.labels?.[KIND_LABEL] !== undefined) found.add(o.metadata.namespace!);
       if (o.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE) found.add(o.metadata.namespace!);
-      if (o.kind === "Namespace" && Object.keys(o.metadata?.annotations ?? {}).some(k => k.startsWith(ANNOTATION_PREFIX))) found.add(o.metadata!.name!);
+      if (o.kind === "Namespace" && Object.keys(o.metadata?.annotations ?? {}).some(k => k.startsWith(ANNOTATION_PREFIX)))
+        found.add(o.metadata!.name!);
     }
     return [...found].sort();
   }

@@ -1,16 +1,26 @@
 // ClusterApi over @kubernetes/client-node (what Pepr's kubernetes-fluent-client builds on):
 // kubernetes-fluent-client applies with field manager "pepr", and SPEC §7 asks for the module's own.
 import { CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy } from "@kubernetes/client-node";
-import { ANNOTATION_PREFIX, CONFIG_MAP_KEY, CONFIG_MAP_NAME, FIELD_MANAGER, KIND_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../core/constants";
+import {
+  ANNOTATION_PREFIX,
+  CONFIG_MAP_KEY,
+  CONFIG_MAP_NAME,
+  FIELD_MANAGER,
+  KIND_LABEL,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+} from "../core/constants";
 import type { KubeObject, V1Deployment } from "../core/types";
 import { COMPANION_KINDS, type ClusterApi, type ObjectRef } from "./cluster-api";
 
 const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
 
-const statusOf = (e: unknown): number | undefined => (e as { code?: number; statusCode?: number }).code ?? (e as { statusCode?: number }).statusCode;
+const statusOf = (e: unknown): number | undefined =>
+  (e as { code?: number; statusCode?: number }).code ?? (e as { statusCode?: number }).statusCode;
 const isNotFound = (e: unknown): boolean => statusOf(e) === 404;
 /** Discovery failing for a kind means its CRD is not installed. */
-const isUnknownKind = (e: unknown): boolean => isNotFound(e) || /Unrecognized API version and kind/i.test(String((e as Error).message ?? e));
+const isUnknownKind = (e: unknown): boolean =>
+  isNotFound(e) || /Unrecognized API version and kind/i.test(String((e as Error).message ?? e));
 
 const header = (ref: ObjectRef) => ({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } });
 
@@ -18,7 +28,12 @@ export function kubeClusterApi(configNamespace: string, kc: KubeConfig = default
   const objects = KubernetesObjectApi.makeApiClient(kc);
   const core = kc.makeApiClient(CoreV1Api);
 
-  const list = async (apiVersion: string, kind: string, namespace: string | undefined, labelSelector: string): Promise<KubeObject[] | undefined> => {
+  const list = async (
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    labelSelector: string,
+  ): Promise<KubeObject[] | undefined> => {
     try {
       const result = await objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
       return (result.items as KubeObject[]).map(o => ({ apiVersion, kind, ...o }));
@@ -77,7 +92,8 @@ export function kubeClusterApi(configNamespace: string, kc: KubeConfig = default
     async namespacesOfInterest() {
       const found = new Set<string>();
       for (const d of (await list("apps/v1", "Deployment", undefined, KIND_LABEL)) ?? []) found.add(d.metadata!.namespace!);
-      for (const k of COMPANION_KINDS) for (const o of (await list(k.apiVersion, k.kind, undefined, MANAGED_SELECTOR)) ?? []) found.add(o.metadata!.namespace!);
+      for (const k of COMPANION_KINDS)
+        for (const o of (await list(k.apiVersion, k.kind, undefined, MANAGED_SELECTOR)) ?? []) found.add(o.metadata!.namespace!);
       const namespaces = await core.listNamespace();
       for (const ns of namespaces.items) {
         if (Object.keys(ns.metadata?.annotations ?? {}).some(k => k.startsWith(ANNOTATION_PREFIX))) found.add(ns.metadata!.name!);

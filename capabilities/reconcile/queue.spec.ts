@@ -5,11 +5,14 @@ describe("NamespaceQueue", () => {
     const runs: string[] = [];
     let release: () => void = () => undefined;
     const gate = new Promise<void>(r => (release = r));
-    const q = new NamespaceQueue(async ns => {
-      runs.push(ns);
-      if (ns === "a") await gate;
-      return { reverts: 0 };
-    }, () => undefined);
+    const q = new NamespaceQueue(
+      async ns => {
+        runs.push(ns);
+        if (ns === "a") await gate;
+        return { reverts: 0 };
+      },
+      () => undefined,
+    );
     q.enqueue("a");
     q.enqueue("b");
     q.enqueue("b");
@@ -23,10 +26,14 @@ describe("NamespaceQueue", () => {
     jest.useFakeTimers();
     try {
       let runs = 0;
-      const q = new NamespaceQueue(async () => {
-        runs++;
-        return { reverts: 1 };
-      }, () => undefined, { baseDelayMs: 1000, maxDelayMs: 8000, freeRuns: 2 });
+      const q = new NamespaceQueue(
+        async () => {
+          runs++;
+          return { reverts: 1 };
+        },
+        () => undefined,
+        { baseDelayMs: 1000, maxDelayMs: 8000, freeRuns: 2 },
+      );
       // Another writer changes the object every 100 ms for 60 s: each change enqueues the namespace.
       for (let t = 0; t < 60_000; t += 100) {
         q.enqueue("fight");
@@ -45,14 +52,18 @@ describe("NamespaceQueue", () => {
     try {
       let runs = 0;
       let writing = 0;
-      const q = new NamespaceQueue(async () => {
-        runs++;
-        // Every other run is the watch echo of the module's own write: nothing to do.
-        const reverts = runs % 2 === 1 ? 1 : 0;
-        writing += reverts;
-        if (reverts) setTimeout(() => q.enqueue("fight"), 10);
-        return { reverts };
-      }, () => undefined, { baseDelayMs: 1000, maxDelayMs: 8000, freeRuns: 2 });
+      const q = new NamespaceQueue(
+        async () => {
+          runs++;
+          // Every other run is the watch echo of the module's own write: nothing to do.
+          const reverts = runs % 2 === 1 ? 1 : 0;
+          writing += reverts;
+          if (reverts) setTimeout(() => q.enqueue("fight"), 10);
+          return { reverts };
+        },
+        () => undefined,
+        { baseDelayMs: 1000, maxDelayMs: 8000, freeRuns: 2 },
+      );
       for (let t = 0; t < 60_000; t += 100) {
         q.enqueue("fight");
         await jest.advanceTimersByTimeAsync(100);
@@ -66,10 +77,14 @@ describe("NamespaceQueue", () => {
 
   it("never slows runs that make new changes, however many", async () => {
     let runs = 0;
-    const q = new NamespaceQueue(async () => {
-      runs++;
-      return { reverts: 0 };
-    }, () => undefined, { baseDelayMs: 60_000, freeRuns: 0 });
+    const q = new NamespaceQueue(
+      async () => {
+        runs++;
+        return { reverts: 0 };
+      },
+      () => undefined,
+      { baseDelayMs: 60_000, freeRuns: 0 },
+    );
     for (let i = 0; i < 50; i++) {
       q.enqueue("busy");
       await q.idle();
@@ -82,11 +97,15 @@ describe("NamespaceQueue", () => {
     try {
       const errors: string[] = [];
       let calls = 0;
-      const q = new NamespaceQueue(async () => {
-        calls++;
-        if (calls === 1) throw new Error("apiserver down");
-        return { reverts: 0 };
-      }, (ns, e) => errors.push(`${ns}: ${(e as Error).message}`), { baseDelayMs: 1000 });
+      const q = new NamespaceQueue(
+        async () => {
+          calls++;
+          if (calls === 1) throw new Error("apiserver down");
+          return { reverts: 0 };
+        },
+        (ns, e) => errors.push(`${ns}: ${(e as Error).message}`),
+        { baseDelayMs: 1000 },
+      );
       q.enqueue("a");
       await jest.advanceTimersByTimeAsync(5000);
       expect([calls, errors]).toEqual([2, ["a: apiserver down"]]);

@@ -29,7 +29,9 @@ function seededCluster(): { cluster: FakeCluster; companions: KubeObject[] } {
     .map(o => {
       const app = o.metadata?.labels?.["ai-workloads.io/app"];
       if (!app) return o;
-      const ownerReferences = [{ apiVersion: "apps/v1", kind: "Deployment", name: app, uid: uid.get(app) ?? "", controller: true, blockOwnerDeletion: true }];
+      const ownerReferences = [
+        { apiVersion: "apps/v1", kind: "Deployment", name: app, uid: uid.get(app) ?? "", controller: true, blockOwnerDeletion: true },
+      ];
       return { ...o, metadata: { ...o.metadata, ownerReferences } };
     });
   return { cluster, companions };
@@ -69,12 +71,22 @@ describe("Reconciler", () => {
   it("reports applied objects on their Deployment and namespace objects on the Namespace", async () => {
     const { cluster } = seededCluster();
     await new Reconciler(cluster, quiet, () => NOW).reconcileNamespace("ai");
-    const on = (kind: string, name: string) => cluster.events.filter(e => (e.involvedObject as { kind: string; name: string }).kind === kind && (e.involvedObject as { name: string }).name === name);
+    const on = (kind: string, name: string) =>
+      cluster.events.filter(
+        e => (e.involvedObject as { kind: string; name: string }).kind === kind && (e.involvedObject as { name: string }).name === name,
+      );
     expect(on("Deployment", "runtime-openai").map(e => [e.reason, e.message])).toEqual([
-      ["CompanionsApplied", "applied Service/runtime-openai, applied HorizontalPodAutoscaler/runtime-openai, applied AuthorizationPolicy/runtime-openai-public"],
+      [
+        "CompanionsApplied",
+        "applied Service/runtime-openai, applied HorizontalPodAutoscaler/runtime-openai, applied AuthorizationPolicy/runtime-openai-public",
+      ],
     ]);
     expect(on("Namespace", "ai").map(e => [e.reason, e.message, e.metadata?.namespace])).toEqual([
-      ["CompanionsApplied", "applied VirtualService/ai-workloads, applied RequestAuthentication/ai-workloads-aad, applied AuthorizationPolicy/ai-workloads-require-jwt", "default"],
+      [
+        "CompanionsApplied",
+        "applied VirtualService/ai-workloads, applied RequestAuthentication/ai-workloads-aad, applied AuthorizationPolicy/ai-workloads-require-jwt",
+        "default",
+      ],
     ]);
   });
 
@@ -105,7 +117,12 @@ describe("Reconciler", () => {
 
   it("leaves an existing object it did not create alone and reports it once on the Deployment", async () => {
     const { cluster } = seededCluster();
-    const theirs = cluster.put({ apiVersion: "v1", kind: "Service", metadata: { name: "librechat", namespace: "ai", labels: { owner: "team" } }, spec: { ports: [{ port: 1 }] } });
+    const theirs = cluster.put({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "librechat", namespace: "ai", labels: { owner: "team" } },
+      spec: { ports: [{ port: 1 }] },
+    });
     const r = new Reconciler(cluster, quiet, () => NOW);
     const outcome = await r.reconcileNamespace("ai");
     expect(outcome.conflicts).toEqual(["Service/librechat"]);
@@ -173,32 +190,61 @@ describe("Reconciler", () => {
     expect(managedIn(cluster, "ai")).toContain("HorizontalPodAutoscaler/runtime-openai");
     const errors = cluster.events.filter(e => e.reason === "ConfigError");
     expect(errors.map(e => (e.involvedObject as { name: string }).name)).toEqual(["runtime-openai"]);
-    expect(errors[0].message).toContain('ai/runtime-openai: metadata.annotations[ai-workloads.io/infra-profile]: "gone" is not a known infra profile');
+    expect(errors[0].message).toContain(
+      'ai/runtime-openai: metadata.annotations[ai-workloads.io/infra-profile]: "gone" is not a known infra profile',
+    );
   });
 
   it("keeps the last valid cluster config when the ConfigMap turns invalid, and reports it on the ConfigMap", async () => {
     const cluster = new FakeCluster();
-    const cm = cluster.put({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "ai-workloads-config", namespace: "pepr-system" }, data: { "config.yaml": "istio: { host: a.example.com, gateway: gw/gw }\n" } });
+    const cm = cluster.put({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "ai-workloads-config", namespace: "pepr-system" },
+      data: { "config.yaml": "istio: { host: a.example.com, gateway: gw/gw }\n" },
+    });
     const r = new Reconciler(cluster, quiet, () => NOW);
     expect(await r.loadConfig()).toBe(true);
     (cm.data as Record<string, string>)["config.yaml"] = "istio: { host: [\n";
     expect(await r.loadConfig()).toBe(false);
     cluster.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "t" } });
-    cluster.put({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "m", namespace: "t", labels: { "ai-workloads.io/kind": "mlserver" } }, spec: { selector: { matchLabels: { app: "m" } }, template: { metadata: { labels: { app: "m" } }, spec: { containers: [{ name: "c", image: "i" }] } } } });
+    cluster.put({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "m", namespace: "t", labels: { "ai-workloads.io/kind": "mlserver" } },
+      spec: {
+        selector: { matchLabels: { app: "m" } },
+        template: { metadata: { labels: { app: "m" } }, spec: { containers: [{ name: "c", image: "i" }] } },
+      },
+    });
     await r.reconcileNamespace("t");
     expect(managedIn(cluster, "t")).toContain("VirtualService/ai-workloads");
-    expect(cluster.events.filter(e => e.reason === "ConfigError").map(e => (e.involvedObject as { kind: string }).kind)).toEqual(["ConfigMap"]);
+    expect(cluster.events.filter(e => e.reason === "ConfigError").map(e => (e.involvedObject as { kind: string }).kind)).toEqual([
+      "ConfigMap",
+    ]);
   });
 
   it("skips the Istio companions when Istio's CRDs are not installed, and keeps the rest true", async () => {
     const { cluster } = seededCluster();
     cluster.installedKinds = new Set(["Service", "HorizontalPodAutoscaler"]);
     await new Reconciler(cluster, quiet, () => NOW).reconcileNamespace("ai");
-    expect(managedIn(cluster, "ai")).toEqual(["HorizontalPodAutoscaler/runtime-openai", "Service/librechat", "Service/librechat-backend", "Service/runtime-openai"]);
+    expect(managedIn(cluster, "ai")).toEqual([
+      "HorizontalPodAutoscaler/runtime-openai",
+      "Service/librechat",
+      "Service/librechat-backend",
+      "Service/runtime-openai",
+    ]);
   });
 
   it("does nothing for a namespace that no longer exists", async () => {
     const cluster = new FakeCluster();
-    expect(await new Reconciler(cluster, quiet, () => NOW).reconcileNamespace("gone")).toEqual({ namespace: "gone", applied: [], pruned: [], conflicts: [], writes: 0, reverts: 0 });
+    expect(await new Reconciler(cluster, quiet, () => NOW).reconcileNamespace("gone")).toEqual({
+      namespace: "gone",
+      applied: [],
+      pruned: [],
+      conflicts: [],
+      writes: 0,
+      reverts: 0,
+    });
   });
 });

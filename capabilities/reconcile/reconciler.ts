@@ -44,7 +44,11 @@ export class Reconciler {
     private readonly now: () => Date = () => new Date(),
     queueOptions: Partial<QueueOptions> = {},
   ) {
-    this.queue = new NamespaceQueue(ns => this.reconcileNamespace(ns), (ns, e) => this.log.error({ namespace: ns, err: String(e) }, "reconcile failed; retrying"), queueOptions);
+    this.queue = new NamespaceQueue(
+      ns => this.reconcileNamespace(ns),
+      (ns, e) => this.log.error({ namespace: ns, err: String(e) }, "reconcile failed; retrying"),
+      queueOptions,
+    );
   }
 
   /**
@@ -61,7 +65,13 @@ export class Reconciler {
       const object = `${found?.object.metadata?.namespace}/${CONFIG_MAP_NAME}`;
       const message = parsed.findings.map(f => `${object}: data[config.yaml].${f.field}: ${f.what}; ${f.fix}`).join("\n");
       this.log.warn({ findings: parsed.findings.length }, "invalid cluster config; keeping the last valid one");
-      if (found) await this.report(involvedOf(found.object), "ConfigError", `invalid config.yaml, the last valid config stays in use: ${message}`, `config`);
+      if (found)
+        await this.report(
+          involvedOf(found.object),
+          "ConfigError",
+          `invalid config.yaml, the last valid config stays in use: ${message}`,
+          `config`,
+        );
       return false;
     }
     this.configText = found ? text : undefined;
@@ -95,7 +105,9 @@ export class Reconciler {
     const wanted = { ...all, companions: all.companions.filter(c => !missingKinds.includes(c.kind ?? "")) };
     const managed = lists.flatMap(l => l ?? []).filter(isManagedObject);
     const managedKeys = new Set(managed.map(objectKey));
-    const unlisted = await Promise.all(wanted.companions.filter(c => !managedKeys.has(objectKey(c))).map(c => this.api.get(refOf(c as KubeObject))));
+    const unlisted = await Promise.all(
+      wanted.companions.filter(c => !managedKeys.has(objectKey(c))).map(c => this.api.get(refOf(c as KubeObject))),
+    );
     const others = unlisted.filter((o): o is KubeObject => o !== undefined && !isManagedObject(o));
     managed.push(...unlisted.filter((o): o is KubeObject => o !== undefined && isManagedObject(o)));
 

@@ -39,7 +39,12 @@ export function admissionBody(operation: "CREATE", uid: string): { body: string;
   const container = (d.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec.containers[0];
   container.env = Array.from({ length: 12 }, (_, i) => ({ name: `MLSERVER_MODEL_SETTING_${i}`, value: `value-${i}-${"x".repeat(40)}` }));
   container.resources = { limits: { memory: "4Gi" } };
-  d.metadata!.labels = { ...d.metadata!.labels, "app.kubernetes.io/part-of": "assistant", "team.example.com/owner": "ml-platform", "team.example.com/cost-center": "cc-4711" };
+  d.metadata!.labels = {
+    ...d.metadata!.labels,
+    "app.kubernetes.io/part-of": "assistant",
+    "team.example.com/owner": "ml-platform",
+    "team.example.com/cost-center": "cc-4711",
+  };
   // kubectl apply records what it sent: a realistic share of a stored Deployment's size.
   d.metadata!.annotations = { ...d.metadata!.annotations, "kubectl.kubernetes.io/last-applied-configuration": JSON.stringify(d) };
   const object = JSON.stringify(d);
@@ -72,7 +77,12 @@ async function startAdmission(moduleFile: string, port: number, logFile: string)
   // The module's own admission controller's env, log level included: only the bindings differ.
   const env = controllerEnv(s, { ...admission, port });
   const out = openSync(logFile, "a");
-  const child = spawn(process.execPath, ["--require", LISTEN_SHIM, moduleFile], { cwd: join(moduleFile, ".."), env, detached: true, stdio: ["ignore", out, out] });
+  const child = spawn(process.execPath, ["--require", LISTEN_SHIM, moduleFile], {
+    cwd: join(moduleFile, ".."),
+    env,
+    detached: true,
+    stdio: ["ignore", out, out],
+  });
   closeSync(out);
   const stop = (): void => {
     try {
@@ -91,7 +101,11 @@ async function healthz(port: number): Promise<boolean> {
 }
 
 function load(urls: string[], bodyFile: string, concurrency: number, seconds: number): LoadResult {
-  const p = spawnSync(process.execPath, [join(REPO, "hack", "bench", "load.mjs"), urls.join(","), bodyFile, state().tls.ca, String(concurrency), String(seconds)], { encoding: "utf8" });
+  const p = spawnSync(
+    process.execPath,
+    [join(REPO, "hack", "bench", "load.mjs"), urls.join(","), bodyFile, state().tls.ca, String(concurrency), String(seconds)],
+    { encoding: "utf8" },
+  );
   if (p.status !== 0) throw new Error(`load generator failed: ${p.stderr}`);
   return JSON.parse(p.stdout) as LoadResult;
 }
@@ -124,7 +138,10 @@ export async function benchAdmission(floorModuleFile: string, workDir: string): 
   const admission = s.controllers.find(c => c.role === "admission")!;
   const floorPort = await freePort();
   const stopFloor = await startAdmission(floorModuleFile, floorPort, join(workDir, "floor.log"));
-  const urls = (port: number): string[] => [`https://127.0.0.1:${port}/mutate/${s.apiPath}`, `https://127.0.0.1:${port}/validate/${s.apiPath}`];
+  const urls = (port: number): string[] => [
+    `https://127.0.0.1:${port}/mutate/${s.apiPath}`,
+    `https://127.0.0.1:${port}/validate/${s.apiPath}`,
+  ];
   const concurrency = 8;
   const rounds = 3;
   const seconds = 8;
@@ -188,25 +205,50 @@ const BENCH_NS = "bench-reconcile";
 export async function benchReconcile(count: number): Promise<ReconcileBench> {
   const s = state();
   const user = s.serviceAccount.user;
-  const ns: KubeObject = { apiVersion: "v1", kind: "Namespace", metadata: { name: BENCH_NS, annotations: { "ai-workloads.io/host": "bench.example.com", "ai-workloads.io/gateway": "istio-system/gw" } } };
+  const ns: KubeObject = {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: {
+      name: BENCH_NS,
+      annotations: { "ai-workloads.io/host": "bench.example.com", "ai-workloads.io/gateway": "istio-system/gw" },
+    },
+  };
   const deployments = Array.from({ length: count }, (_, i) => ({
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: { name: `model-${i}`, namespace: BENCH_NS, labels: { "ai-workloads.io/kind": "mlserver" }, annotations: { "ai-workloads.io/autoscale": "1-3" } },
-    spec: { replicas: 0, selector: { matchLabels: { app: `model-${i}` } }, template: { metadata: { labels: { app: `model-${i}` } }, spec: { containers: [{ name: "mlserver", image: "docker.io/seldonio/mlserver:1.6.1" }] } } },
+    metadata: {
+      name: `model-${i}`,
+      namespace: BENCH_NS,
+      labels: { "ai-workloads.io/kind": "mlserver" },
+      annotations: { "ai-workloads.io/autoscale": "1-3" },
+    },
+    spec: {
+      replicas: 0,
+      selector: { matchLabels: { app: `model-${i}` } },
+      template: {
+        metadata: { labels: { app: `model-${i}` } },
+        spec: { containers: [{ name: "mlserver", image: "docker.io/seldonio/mlserver:1.6.1" }] },
+      },
+    },
   }));
   // What the namespace must end up with: the offline render of the same input.
-  const wanted = render([ns, ...deployments] as KubeObject[], { defaultNamespace: "default" }).objects.filter(o => o.metadata?.labels?.["app.kubernetes.io/managed-by"] === "ai-workloads");
+  const wanted = render([ns, ...deployments] as KubeObject[], { defaultNamespace: "default" }).objects.filter(
+    o => o.metadata?.labels?.["app.kubernetes.io/managed-by"] === "ai-workloads",
+  );
   await applyYaml([ns]);
   const start = Date.now();
   const file = join(REPO, ".tmp", "bench", "deployments.yaml");
   mkdirSync(join(REPO, ".tmp", "bench"), { recursive: true });
   writeFileSync(file, deployments.map(d => `---\n${stringify(d)}`).join(""));
   await kubectlOk(["apply", "--server-side", "-f", file], { timeoutMs: 15 * 60_000 });
-  const routes = async (): Promise<number> => ((await getObject<{ spec: { http: unknown[] } }>("virtualservice.networking.istio.io", "ai-workloads", BENCH_NS))?.spec.http.length ?? 0);
+  const routes = async (): Promise<number> =>
+    (await getObject<{ spec: { http: unknown[] } }>("virtualservice.networking.istio.io", "ai-workloads", BENCH_NS))?.spec.http.length ?? 0;
   await waitFor(
     "all companions",
-    async () => (await listObjects("service", BENCH_NS, "app.kubernetes.io/managed-by=ai-workloads")).length === count && (await listObjects("horizontalpodautoscaler", BENCH_NS, "app.kubernetes.io/managed-by=ai-workloads")).length === count && (await routes()) === count,
+    async () =>
+      (await listObjects("service", BENCH_NS, "app.kubernetes.io/managed-by=ai-workloads")).length === count &&
+      (await listObjects("horizontalpodautoscaler", BENCH_NS, "app.kubernetes.io/managed-by=ai-workloads")).length === count &&
+      (await routes()) === count,
     { timeoutMs: 20 * 60_000, intervalMs: 1000 },
   );
   const convergeSeconds = (Date.now() - start) / 1000;
@@ -216,7 +258,10 @@ export async function benchReconcile(count: number): Promise<ReconcileBench> {
   // One annotation change: autoscale off removes one HPA; nothing else changes.
   let mark = auditMark();
   await kubectlOk(["annotate", "deployment", "model-7", "-n", BENCH_NS, "ai-workloads.io/autoscale=off", "--overwrite"]);
-  await waitFor("the HPA to go", async () => !(await getObject("horizontalpodautoscaler", "model-7", BENCH_NS)), { timeoutMs: 120_000, intervalMs: 200 });
+  await waitFor("the HPA to go", async () => !(await getObject("horizontalpodautoscaler", "model-7", BENCH_NS)), {
+    timeoutMs: 120_000,
+    intervalMs: 200,
+  });
   await settle(user);
   const change = writesBy(user, mark);
   // One resync of the namespace: an unrelated annotation on the Namespace enqueues it.

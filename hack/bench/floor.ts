@@ -6,7 +6,13 @@ import cfg from "../../package.json";
 
 const Floor = new Capability({ name: "floor", description: "No-op admission of labelled Deployments" });
 
-Floor.When(a.Deployment).IsCreatedOrUpdated().WithLabel("ai-workloads.io/kind").Mutate(() => undefined);
-Floor.When(a.Deployment).IsCreatedOrUpdated().WithLabel("ai-workloads.io/kind").Validate(req => req.Approve());
+Floor.When(a.Deployment)
+  .IsCreatedOrUpdated()
+  .WithLabel("ai-workloads.io/kind")
+  .Mutate(() => undefined);
+Floor.When(a.Deployment)
+  .IsCreatedOrUpdated()
+  .WithLabel("ai-workloads.io/kind")
+  .Validate(req => req.Approve());
 
 new PeprModule(cfg, [Floor]);

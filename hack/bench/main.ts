@@ -27,19 +27,44 @@ async function main(): Promise<void> {
   const scaling = (r.us10k * 10000) / (r.us1k * 1000);
   row("render scaling 10k/1k (in process; linear is 10)", fmt(scaling, 2), `process: ${fmt(r.process10kMs / r.process1kMs, 2)}`);
   const parsing = benchParsing();
-  for (const p of parsing) row(`annotation parsing, ${p.kib} KiB public-paths value`, `${fmt(p.us, 0)} µs`, `${fmt(p.us / p.kib, 2)} µs/KiB`);
+  for (const p of parsing)
+    row(`annotation parsing, ${p.kib} KiB public-paths value`, `${fmt(p.us, 0)} µs`, `${fmt(p.us / p.kib, 2)} µs/KiB`);
 
   // With the control plane and the module served (hack/bench/run.mjs started them).
   const { benchAdmission, benchReconcile } = await import("./cluster");
   const adm = await benchAdmission(floorModule, workDir);
-  row("admission: object size", `${fmt(adm.objectBytes / 1024, 1)} KiB`, `concurrency ${adm.concurrency}, ${adm.rounds} rounds A/B, mutate+validate`);
-  row("admission: module requests/s", fmt(adm.module.rps, 0), `p50 ${fmt(adm.module.p50Ms, 2)} ms, p99 ${fmt(adm.module.p99Ms, 2)} ms, errors ${adm.module.errors}`);
-  row("admission: floor requests/s", fmt(adm.floor.rps, 0), `p50 ${fmt(adm.floor.p50Ms, 2)} ms, p99 ${fmt(adm.floor.p99Ms, 2)} ms, errors ${adm.floor.errors}`);
+  row(
+    "admission: object size",
+    `${fmt(adm.objectBytes / 1024, 1)} KiB`,
+    `concurrency ${adm.concurrency}, ${adm.rounds} rounds A/B, mutate+validate`,
+  );
+  row(
+    "admission: module requests/s",
+    fmt(adm.module.rps, 0),
+    `p50 ${fmt(adm.module.p50Ms, 2)} ms, p99 ${fmt(adm.module.p99Ms, 2)} ms, errors ${adm.module.errors}`,
+  );
+  row(
+    "admission: floor requests/s",
+    fmt(adm.floor.rps, 0),
+    `p50 ${fmt(adm.floor.p50Ms, 2)} ms, p99 ${fmt(adm.floor.p99Ms, 2)} ms, errors ${adm.floor.errors}`,
+  );
   const rec = await benchReconcile(500);
-  row("reconcile: converge after creating 500 Deployments", `${fmt(rec.convergeSeconds, 1)} s`, "until 500 Services, 500 HPAs and 500 routes");
-  row("reconcile: companion writes for one annotation change", String(rec.changeCompanionWrites), `objects changed: ${rec.changedObjects}; Events written: ${rec.changeEventWrites}`);
+  row(
+    "reconcile: converge after creating 500 Deployments",
+    `${fmt(rec.convergeSeconds, 1)} s`,
+    "until 500 Services, 500 HPAs and 500 routes",
+  );
+  row(
+    "reconcile: companion writes for one annotation change",
+    String(rec.changeCompanionWrites),
+    `objects changed: ${rec.changedObjects}; Events written: ${rec.changeEventWrites}`,
+  );
   row("reconcile: companion writes for one resync", String(rec.resyncCompanionWrites), `Events written: ${rec.resyncEventWrites}`);
-  row("memory: admission controller peak RSS (500 managed)", `${fmt(rec.admissionPeakRssMiB, 0)} MiB`, `floor module: ${fmt(adm.floorPeakRssMiB, 0)} MiB`);
+  row(
+    "memory: admission controller peak RSS (500 managed)",
+    `${fmt(rec.admissionPeakRssMiB, 0)} MiB`,
+    `floor module: ${fmt(adm.floorPeakRssMiB, 0)} MiB`,
+  );
   row("memory: watcher peak RSS (500 managed)", `${fmt(rec.watcherPeakRssMiB, 0)} MiB`);
 
   const lines = [
@@ -72,6 +97,6 @@ ${lines.join("\n")}
 }
 
 main().catch(e => {
-  process.stderr.write(`bench: ${e instanceof Error ? e.stack ?? e.message : e}\n`);
+  process.stderr.write(`bench: ${e instanceof Error ? (e.stack ?? e.message) : e}\n`);
   process.exit(1);
 });

@@ -26,7 +26,12 @@ function inProcessUs(count: number, rounds: number): number {
 function processMs(count: number, rounds: number, cli: string): number {
   const dir = mkdtempSync(join(tmpdir(), "aiw-bench-"));
   const file = join(dir, "input.yaml");
-  writeFileSync(file, workloads(count, 50).map(o => `---\n${stringify(o)}`).join(""));
+  writeFileSync(
+    file,
+    workloads(count, 50)
+      .map(o => `---\n${stringify(o)}`)
+      .join(""),
+  );
   const times: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const start = process.hrtime.bigint();
@@ -58,10 +63,14 @@ export function benchParsing(): { kib: number; us: number }[] {
   return [16, 64, 256, 1024].map(kib => {
     const d = workloads(1, 1)[1];
     // A valid comma list of short paths of about `kib` KiB: every entry is parsed.
-    const value = Array.from({ length: Math.ceil((kib * 1024) / 8) }, (_, i) => `/p${i}`).join(",").slice(0, kib * 1024).replace(/,[^,]*$/, "");
+    const value = Array.from({ length: Math.ceil((kib * 1024) / 8) }, (_, i) => `/p${i}`)
+      .join(",")
+      .slice(0, kib * 1024)
+      .replace(/,[^,]*$/, "");
     d.metadata!.annotations = { ...d.metadata!.annotations, "ai-workloads.io/public-paths": value };
     const input = [d];
-    if (render(input, { defaultNamespace: "default" }).problems.some(p => p.severity === "deny")) throw new Error("parsing input was denied");
+    if (render(input, { defaultNamespace: "default" }).problems.some(p => p.severity === "deny"))
+      throw new Error("parsing input was denied");
     const times: number[] = [];
     for (let r = 0; r < 9; r++) {
       const start = process.hrtime.bigint();

@@ -20,12 +20,16 @@ export function workloads(count: number, namespaces: number): KubeObject[] {
   const ns = seed.find(o => o.kind === "Namespace")!;
   const templates = seed.filter(o => o.kind === "Deployment");
   const out: KubeObject[] = [];
-  for (let n = 0; n < namespaces; n++) out.push({ ...structuredClone(ns), metadata: { ...structuredClone(ns.metadata), name: `team-${n}` } });
+  for (let n = 0; n < namespaces; n++)
+    out.push({ ...structuredClone(ns), metadata: { ...structuredClone(ns.metadata), name: `team-${n}` } });
   for (let i = 0; i < count; i++) {
     const t = structuredClone(templates[i % templates.length]);
     const name = `${t.metadata!.name}-${i}`;
     t.metadata = { ...t.metadata, name, namespace: `team-${i % namespaces}` };
-    const spec = t.spec as { selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> } } };
+    const spec = t.spec as {
+      selector: { matchLabels: Record<string, string> };
+      template: { metadata: { labels: Record<string, string> } };
+    };
     spec.selector.matchLabels = { "app.kubernetes.io/name": name };
     spec.template.metadata.labels = { "app.kubernetes.io/name": name };
     // References point at this copy's partners, as in the seed.

@@ -35,19 +35,32 @@ beforeAll(async () => {
 
 type Container = { name: string; image: string; args?: string[]; env?: { name: string; value?: string }[]; [k: string]: unknown };
 
-function deployment(namespace: string, name: string, kind: string, annotations: Record<string, string> = {}, containers?: Container[]): Obj {
+function deployment(
+  namespace: string,
+  name: string,
+  kind: string,
+  annotations: Record<string, string> = {},
+  containers?: Container[],
+): Obj {
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
     metadata: { name, namespace, labels: { [KIND_LABEL]: kind }, annotations },
     spec: {
       selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { containers: containers ?? [{ name: "main", image: "registry.example.com/app:1" }] } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: containers ?? [{ name: "main", image: "registry.example.com/app:1" }] },
+      },
     },
   };
 }
 
-const namespaceObject = (name: string, annotations: Record<string, string> = {}): Obj => ({ apiVersion: "v1", kind: "Namespace", metadata: { name, annotations } });
+const namespaceObject = (name: string, annotations: Record<string, string> = {}): Obj => ({
+  apiVersion: "v1",
+  kind: "Namespace",
+  metadata: { name, annotations },
+});
 
 describe("the seed example (examples/mlserver-openai-librechat)", () => {
   const example = "examples/mlserver-openai-librechat";
@@ -65,25 +78,47 @@ describe("the seed example (examples/mlserver-openai-librechat)", () => {
     expect(wanted.map(o => o.metadata.name)).toEqual(["runtime-openai", "librechat-backend", "librechat"]);
     for (const want of wanted) {
       const stored = await getObject("deployment", want.metadata.name, "ai");
-      expect({ name: want.metadata.name, mismatches: subsetMismatches(stored, want) }).toEqual({ name: want.metadata.name, mismatches: [] });
+      expect({ name: want.metadata.name, mismatches: subsetMismatches(stored, want) }).toEqual({
+        name: want.metadata.name,
+        mismatches: [],
+      });
     }
 
     // The API server's own record: each create went through the module's mutating webhook and was changed.
-    const creates = auditEvents(mark).filter(e => e.verb === "create" && e.objectRef?.resource === "deployments" && e.objectRef.namespace === "ai");
+    const creates = auditEvents(mark).filter(
+      e => e.verb === "create" && e.objectRef?.resource === "deployments" && e.objectRef.namespace === "ai",
+    );
     expect(creates.map(e => [e.objectRef?.name, mutationAnnotations(e)])).toEqual(
       wanted.map(w => [w.metadata.name, [{ configuration: "pepr-ai-workloads", webhook: DEPLOYMENT_WEBHOOK, mutated: true }]]),
     );
   });
 
   it("has the SPEC §9 values filled in", async () => {
-    type D = { spec: { template: { spec: { containers: { command?: string[]; args?: string[]; env?: { name: string; value?: string }[]; ports?: { name: string; containerPort: number }[]; startupProbe?: unknown }[] } } } };
-    const get = async (name: string): Promise<D["spec"]["template"]["spec"]["containers"][0]> => ((await getObject<D>("deployment", name, "ai"))!).spec.template.spec.containers[0];
+    type D = {
+      spec: {
+        template: {
+          spec: {
+            containers: {
+              command?: string[];
+              args?: string[];
+              env?: { name: string; value?: string }[];
+              ports?: { name: string; containerPort: number }[];
+              startupProbe?: unknown;
+            }[];
+          };
+        };
+      };
+    };
+    const get = async (name: string): Promise<D["spec"]["template"]["spec"]["containers"][0]> =>
+      (await getObject<D>("deployment", name, "ai"))!.spec.template.spec.containers[0];
     const runtime = await get("runtime-openai");
     expect(runtime.command).toEqual(["mlserver", "start", "/mnt/models"]);
     expect(runtime.ports).toEqual(expect.arrayContaining([expect.objectContaining({ name: "http", containerPort: 8000 })]));
     expect(runtime.startupProbe).toBeDefined();
     const backend = await get("librechat-backend");
-    expect(backend.env).toEqual(expect.arrayContaining([{ name: "OPENAI_API_BASE", value: "http://runtime-openai.ai.svc.cluster.local:8000/v1" }]));
+    expect(backend.env).toEqual(
+      expect.arrayContaining([{ name: "OPENAI_API_BASE", value: "http://runtime-openai.ai.svc.cluster.local:8000/v1" }]),
+    );
     const proxy = await get("librechat");
     expect(proxy.args).toContain("--upstream=http://librechat-backend.ai.svc.cluster.local:3000");
   });
@@ -108,17 +143,25 @@ const DEPLOYMENT_DENIALS: DenyCase[] = [
   { name: "malformed expose", object: ns => deployment(ns, "app", "mlserver", { "ai-workloads.io/expose": "yes" }) },
   { name: "malformed path-prefix", object: ns => deployment(ns, "app", "mlserver", { "ai-workloads.io/path-prefix": "/models/my model" }) },
   { name: "malformed public-paths", object: ns => deployment(ns, "app", "mlserver", { "ai-workloads.io/public-paths": "/docs,/a*b" }) },
-  { name: "malformed openai-backend reference", object: ns => deployment(ns, "app", "librechat", { "ai-workloads.io/openai-backend": "Runtime_OpenAI" }) },
+  {
+    name: "malformed openai-backend reference",
+    object: ns => deployment(ns, "app", "librechat", { "ai-workloads.io/openai-backend": "Runtime_OpenAI" }),
+  },
   {
     name: "malformed upstream reference",
     ns: { "ai-workloads.io/aad-tenant-id": TENANT },
-    object: ns => deployment(ns, "app", "oauth2-proxy", { "ai-workloads.io/upstream": "chat:99999", "ai-workloads.io/oauth2-secret": "chat-oauth2" }),
+    object: ns =>
+      deployment(ns, "app", "oauth2-proxy", { "ai-workloads.io/upstream": "chat:99999", "ai-workloads.io/oauth2-secret": "chat-oauth2" }),
   },
   { name: "autoscale min > max", object: ns => deployment(ns, "app", "mlserver", { "ai-workloads.io/autoscale": "5-2" }) },
   { name: "autoscale min < 1", object: ns => deployment(ns, "app", "mlserver", { "ai-workloads.io/autoscale": "0-3" }) },
   {
     name: "named primary container absent",
-    object: ns => deployment(ns, "app", "mlserver", { "ai-workloads.io/container": "server" }, [{ name: "main", image: "x:1" }, { name: "sidecar", image: "y:1" }]),
+    object: ns =>
+      deployment(ns, "app", "mlserver", { "ai-workloads.io/container": "server" }, [
+        { name: "main", image: "x:1" },
+        { name: "sidecar", image: "y:1" },
+      ]),
   },
   {
     name: "oauth2-proxy without upstream",
@@ -127,7 +170,8 @@ const DEPLOYMENT_DENIALS: DenyCase[] = [
   },
   {
     name: "oauth2-proxy without issuer",
-    object: ns => deployment(ns, "app", "oauth2-proxy", { "ai-workloads.io/upstream": "chat", "ai-workloads.io/oauth2-secret": "app-oauth2" }),
+    object: ns =>
+      deployment(ns, "app", "oauth2-proxy", { "ai-workloads.io/upstream": "chat", "ai-workloads.io/oauth2-secret": "app-oauth2" }),
   },
   {
     name: "oauth2-proxy without credentials",
@@ -141,7 +185,12 @@ const DEPLOYMENT_DENIALS: DenyCase[] = [
   },
 ];
 
-const slug = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40);
+const slug = (s: string): string =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "")
+    .slice(0, 40);
 
 describe("a labelled Deployment that breaks policy is refused with the CLI's lines (SPEC §6.1, §6.3)", () => {
   it.each(DEPLOYMENT_DENIALS.map(c => [c.name, c] as const))("%s", async (_, c) => {
@@ -168,7 +217,10 @@ describe("settings objects that break policy are refused with the CLI's lines", 
   const CONFIG_WEBHOOK = "config.pepr-ai-workloads.pepr.dev";
 
   it("a new Namespace with a malformed ai-workloads.io/* annotation", async () => {
-    const ns = namespaceObject("e2e-deny-namespace-create", { "ai-workloads.io/require-jwt": "maybe", "ai-workloads.io/host": "not a host" });
+    const ns = namespaceObject("e2e-deny-namespace-create", {
+      "ai-workloads.io/require-jwt": "maybe",
+      "ai-workloads.io/host": "not a host",
+    });
     const expected = renderObjects([ns], configFile);
     expect(expected.code).toBe(1);
     const r = await applyYaml([ns]);
@@ -181,7 +233,10 @@ describe("settings objects that break policy are refused with the CLI's lines", 
     const name = "e2e-deny-namespace-update";
     await freshNamespace(name, { "ai-workloads.io/base-path": "/ok" });
     const r = await kubectl(["annotate", "namespace", name, "ai-workloads.io/gateway=no-slash"]);
-    const expected = renderObjects([namespaceObject(name, { "ai-workloads.io/base-path": "/ok", "ai-workloads.io/gateway": "no-slash" })], configFile);
+    const expected = renderObjects(
+      [namespaceObject(name, { "ai-workloads.io/base-path": "/ok", "ai-workloads.io/gateway": "no-slash" })],
+      configFile,
+    );
     expect(expected.code).toBe(1);
     expect(r.code).not.toBe(0);
     expect(denial(r.stderr)).toEqual({ webhook: NS_WEBHOOK, message: expected.denied.join("\n") });
@@ -198,7 +253,12 @@ describe("settings objects that break policy are refused with the CLI's lines", 
   ])("the ai-workloads-config ConfigMap with %s in config.yaml, in a namespace the webhook sees", async (_, text) => {
     const ns = `e2e-deny-config-${slug(_)}`;
     await freshNamespace(ns);
-    const cm: Obj = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "ai-workloads-config", namespace: ns }, data: { "config.yaml": text } };
+    const cm: Obj = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "ai-workloads-config", namespace: ns },
+      data: { "config.yaml": text },
+    };
     const expected = renderObjects([cm], configFile);
     expect(expected.code).toBe(1);
     const r = await applyYaml([cm]);
@@ -218,8 +278,14 @@ describe("an admitted Deployment with a warning (SPEC §6.2)", () => {
           {
             name: "proxy",
             image: "quay.io/oauth2-proxy/oauth2-proxy:v7.7.1",
-            args: ["--cookie-secret=0123456789abcdef0123456789abcdef", `--oidc-issuer-url=https://login.microsoftonline.com/${TENANT}/v2.0`],
-            env: [{ name: "OAUTH2_PROXY_CLIENT_ID", value: "id" }, { name: "OAUTH2_PROXY_CLIENT_SECRET", value: "hunter2" }],
+            args: [
+              "--cookie-secret=0123456789abcdef0123456789abcdef",
+              `--oidc-issuer-url=https://login.microsoftonline.com/${TENANT}/v2.0`,
+            ],
+            env: [
+              { name: "OAUTH2_PROXY_CLIENT_ID", value: "id" },
+              { name: "OAUTH2_PROXY_CLIENT_SECRET", value: "hunter2" },
+            ],
           },
         ]),
     ],

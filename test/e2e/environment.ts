@@ -75,14 +75,65 @@ function makeTls(dir: string): E2eState["tls"] {
   const openssl = (args: string[]): void => {
     execFileSync("openssl", args, { stdio: ["ignore", "ignore", "pipe"] });
   };
-  openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-sha256", "-days", "2",
-    "-subj", "/CN=ai-workloads-e2e-webhook-ca", "-keyout", p("ca.key"), "-out", p("ca.crt"),
-    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
-  openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-    "-subj", "/CN=127.0.0.1", "-keyout", p("tls.key"), "-out", p("tls.csr")]);
-  writeFileSync(p("tls.ext"), "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n");
-  openssl(["x509", "-req", "-sha256", "-days", "2", "-in", p("tls.csr"), "-CA", p("ca.crt"), "-CAkey", p("ca.key"),
-    "-CAcreateserial", "-extfile", p("tls.ext"), "-out", p("tls.crt")]);
+  openssl([
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-sha256",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=ai-workloads-e2e-webhook-ca",
+    "-keyout",
+    p("ca.key"),
+    "-out",
+    p("ca.crt"),
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+  ]);
+  openssl([
+    "req",
+    "-new",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-subj",
+    "/CN=127.0.0.1",
+    "-keyout",
+    p("tls.key"),
+    "-out",
+    p("tls.csr"),
+  ]);
+  writeFileSync(
+    p("tls.ext"),
+    "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n",
+  );
+  openssl([
+    "x509",
+    "-req",
+    "-sha256",
+    "-days",
+    "2",
+    "-in",
+    p("tls.csr"),
+    "-CA",
+    p("ca.crt"),
+    "-CAkey",
+    p("ca.key"),
+    "-CAcreateserial",
+    "-extfile",
+    p("tls.ext"),
+    "-out",
+    p("tls.crt"),
+  ]);
   return { ca: p("ca.crt"), cert: p("tls.crt"), key: p("tls.key") };
 }
 
@@ -183,9 +234,15 @@ export async function setup(opts: SetupOptions): Promise<E2eState> {
     moduleFile,
     moduleHash,
     apiPath,
-    serviceAccount: { namespace: saNamespace, name: sa, user: `system:serviceaccount:${saNamespace}:${sa}`, kubeconfig: join(opts.dir, "module.kubeconfig") },
+    serviceAccount: {
+      namespace: saNamespace,
+      name: sa,
+      user: `system:serviceaccount:${saNamespace}:${sa}`,
+      kubeconfig: join(opts.dir, "module.kubeconfig"),
+    },
     tls,
-    configNamespace: admission.spec.template.spec.containers[0].env?.find(e => e.name === "AI_WORKLOADS_CONFIG_NAMESPACE")?.value ?? "pepr-system",
+    configNamespace:
+      admission.spec.template.spec.containers[0].env?.find(e => e.name === "AI_WORKLOADS_CONFIG_NAMESPACE")?.value ?? "pepr-system",
     probeNamespace: "e2e-probe",
     controllers,
   };

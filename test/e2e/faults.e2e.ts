@@ -38,10 +38,18 @@ function deployment(ns: string, name: string, annotations: Record<string, string
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: { name, namespace: ns, labels: { [KIND_LABEL]: "mlserver" }, annotations: { "ai-workloads.io/autoscale": "off", ...annotations } },
+    metadata: {
+      name,
+      namespace: ns,
+      labels: { [KIND_LABEL]: "mlserver" },
+      annotations: { "ai-workloads.io/autoscale": "off", ...annotations },
+    },
     spec: {
       selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "mlserver", image: "docker.io/seldonio/mlserver:1.6.1" }] } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: "mlserver", image: "docker.io/seldonio/mlserver:1.6.1" }] },
+      },
     },
   };
 }
@@ -60,7 +68,8 @@ async function converged(ns: string, want: Record<string, number>, timeoutMs = 1
         if ((s.metadata.ownerReferences ?? []).length !== 1 || s.metadata.ownerReferences![0].name !== s.metadata.name) return false;
         got[s.metadata.name] = s.spec.ports[0].port;
       }
-      if (JSON.stringify(Object.entries(got).sort()) !== JSON.stringify(Object.entries(want).sort())) throw new Error(`now ${JSON.stringify(got)}`);
+      if (JSON.stringify(Object.entries(got).sort()) !== JSON.stringify(Object.entries(want).sort()))
+        throw new Error(`now ${JSON.stringify(got)}`);
       return true;
     },
     { timeoutMs, intervalMs: 500 },
@@ -87,7 +96,9 @@ async function restartApiserver(downMs: number): Promise<{ oldPid: number; newPi
   const run = state().cpRun;
   const pidFile = join(run, "kube-apiserver.pid");
   const oldPid = Number(readFileSync(pidFile, "utf8").trim());
-  const argv = readFileSync(`/proc/${oldPid}/cmdline`, "utf8").split("\0").filter(a => a !== "");
+  const argv = readFileSync(`/proc/${oldPid}/cmdline`, "utf8")
+    .split("\0")
+    .filter(a => a !== "");
   if (!argv[0].endsWith("/kube-apiserver")) throw new Error(`pid ${oldPid} is not kube-apiserver: ${argv[0]}`);
   process.kill(oldPid, "SIGTERM");
   // Its graceful shutdown can outlast open watches; past 15 s it is killed, as a crash would.
@@ -103,10 +114,14 @@ async function restartApiserver(downMs: number): Promise<{ oldPid: number; newPi
   closeSync(out);
   child.unref();
   writeFileSync(pidFile, `${child.pid}\n`);
-  await waitFor("kube-apiserver /readyz after the restart", async () => (await kubectl(["get", "--raw", "/readyz"], { timeoutMs: 5_000 })).stdout.trim() === "ok", {
-    timeoutMs: 120_000,
-    intervalMs: 500,
-  });
+  await waitFor(
+    "kube-apiserver /readyz after the restart",
+    async () => (await kubectl(["get", "--raw", "/readyz"], { timeoutMs: 5_000 })).stdout.trim() === "ok",
+    {
+      timeoutMs: 120_000,
+      intervalMs: 500,
+    },
+  );
   return { oldPid, newPid: child.pid! };
 }
 
@@ -128,7 +143,9 @@ describe("the API server restarted while Deployments change", () => {
     // ... and more changes once it is back, while the watches reconnect.
     await apply([deployment(ns, "c2", { "ai-workloads.io/port": "8300" }), deployment(ns, "e")]);
     await converged(ns, { a: 8000, a2: 8100, c: 8000, c2: 8300, d: 8000, e: 8000 });
-    console.log(`faults: apiserver ${oldPid} -> ${newPid}, down ${((back - t0) / 1000).toFixed(1)} s, converged ${((Date.now() - back) / 1000).toFixed(1)} s after it was back`);
+    console.log(
+      `faults: apiserver ${oldPid} -> ${newPid}, down ${((back - t0) / 1000).toFixed(1)} s, converged ${((Date.now() - back) / 1000).toFixed(1)} s after it was back`,
+    );
     expect(state().controllers.every(controllerRunning)).toBe(true);
   });
 });
@@ -159,7 +176,13 @@ describe("the watcher restarted", () => {
     console.log(`faults: watcher killed (pid ${pid}), restarted, converged ${((Date.now() - t0) / 1000).toFixed(1)} s after the start`);
 
     // Nothing generated twice: one Service per app, no other managed objects here (autoscale off, no Istio config).
-    for (const kind of ["services", "horizontalpodautoscalers.autoscaling", "virtualservices.networking.istio.io", "authorizationpolicies.security.istio.io", "requestauthentications.security.istio.io"]) {
+    for (const kind of [
+      "services",
+      "horizontalpodautoscalers.autoscaling",
+      "virtualservices.networking.istio.io",
+      "authorizationpolicies.security.istio.io",
+      "requestauthentications.security.istio.io",
+    ]) {
       const names = (await listObjects<Obj>(kind, ns, MANAGED)).map(o => o.metadata.name).sort();
       expect({ kind, names }).toEqual({ kind, names: kind === "services" ? ["a", "a2", "c"] : [] });
     }
@@ -185,7 +208,17 @@ describe("a second field manager fighting over a generated Service", () => {
     let patches = 0;
     let failed = 0;
     for (let i = 0; Date.now() - t0 < 60_000; i++) {
-      const r = await kubectl(["patch", "service", "fought", "-n", ns, "--field-manager=intruder", "--type=json", "-p", JSON.stringify([{ op: "replace", path: "/spec/ports/0/port", value: 9000 + (i % 500) }])]);
+      const r = await kubectl([
+        "patch",
+        "service",
+        "fought",
+        "-n",
+        ns,
+        "--field-manager=intruder",
+        "--type=json",
+        "-p",
+        JSON.stringify([{ op: "replace", path: "/spec/ports/0/port", value: 9000 + (i % 500) }]),
+      ]);
       if (r.code === 0) patches++;
       else failed++;
       await delay(Math.max(0, t0 + (i + 1) * 2_000 - Date.now()));

@@ -67,7 +67,9 @@ let cached: E2eState | undefined;
 export function state(): E2eState {
   if (cached) return cached;
   if (!existsSync(STATE_FILE)) {
-    throw new Error(`${STATE_FILE} not found: run the suite with \`npm run test:e2e\` (hack/e2e/run.mjs sets up the control plane and the module)`);
+    throw new Error(
+      `${STATE_FILE} not found: run the suite with \`npm run test:e2e\` (hack/e2e/run.mjs sets up the control plane and the module)`,
+    );
   }
   cached = JSON.parse(readFileSync(STATE_FILE, "utf8")) as E2eState;
   return cached;
@@ -89,7 +91,11 @@ export interface WaitOptions {
 }
 
 /** Polls `probe` until it returns a value other than undefined/null/false; throws with the last error on timeout. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, opts: WaitOptions = {}): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  opts: WaitOptions = {},
+): Promise<T> {
   const { timeoutMs = 60_000, intervalMs = 200 } = opts;
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -111,7 +117,13 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 export interface Obj {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: unknown };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [k: string]: unknown;
+  };
   [k: string]: unknown;
 }
 
@@ -133,12 +145,16 @@ export const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 export function subsetMismatches(actual: unknown, expected: unknown, path = ""): string[] {
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual)) return [`${path}: expected an array, got ${JSON.stringify(actual)}`];
-    if (actual.length !== expected.length) return [`${path}: expected ${expected.length} items, got ${actual.length}: ${JSON.stringify(actual)}`];
+    if (actual.length !== expected.length)
+      return [`${path}: expected ${expected.length} items, got ${actual.length}: ${JSON.stringify(actual)}`];
     return expected.flatMap((e, i) => subsetMismatches(actual[i], e, `${path}[${i}]`));
   }
   if (expected !== null && typeof expected === "object") {
-    if (actual === null || typeof actual !== "object" || Array.isArray(actual)) return [`${path}: expected an object, got ${JSON.stringify(actual)}`];
-    return Object.entries(expected).flatMap(([k, v]) => subsetMismatches((actual as Record<string, unknown>)[k], v, path ? `${path}.${k}` : k));
+    if (actual === null || typeof actual !== "object" || Array.isArray(actual))
+      return [`${path}: expected an object, got ${JSON.stringify(actual)}`];
+    return Object.entries(expected).flatMap(([k, v]) =>
+      subsetMismatches((actual as Record<string, unknown>)[k], v, path ? `${path}.${k}` : k),
+    );
   }
   return actual === expected ? [] : [`${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`];
 }
@@ -161,7 +177,11 @@ export interface KubectlOptions {
 /** Runs the control plane's kubectl; never rejects (look at `code`). */
 export function kubectl(args: readonly string[], opts: KubectlOptions = {}): Promise<Result> {
   const s = state();
-  return run(s.kubectl, args, { input: opts.input, env: { KUBECONFIG: opts.kubeconfig ?? s.kubeconfig }, timeoutMs: opts.timeoutMs ?? 60_000 });
+  return run(s.kubectl, args, {
+    input: opts.input,
+    env: { KUBECONFIG: opts.kubeconfig ?? s.kubeconfig },
+    timeoutMs: opts.timeoutMs ?? 60_000,
+  });
 }
 
 /** kubectl that must succeed; returns stdout. */
@@ -171,7 +191,11 @@ export async function kubectlOk(args: readonly string[], opts: KubectlOptions = 
   return r.stdout;
 }
 
-export function run(cmd: string, args: readonly string[], opts: { input?: string; env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {}): Promise<Result> {
+export function run(
+  cmd: string,
+  args: readonly string[],
+  opts: { input?: string; env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {},
+): Promise<Result> {
   return new Promise(resolvePromise => {
     const child = execFile(
       cmd,
@@ -183,7 +207,7 @@ export function run(cmd: string, args: readonly string[], opts: { input?: string
         cwd: opts.cwd ?? REPO,
       },
       (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : 1) : 0;
+        const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0;
         resolvePromise({ code, stdout: String(stdout), stderr: String(stderr) + (err && code === 1 && !stderr ? err.message : "") });
       },
     );
@@ -201,7 +225,14 @@ export async function getObject<T = Obj>(kind: string, name: string, namespace?:
 }
 
 export async function listObjects<T = Obj>(kind: string, namespace?: string, selector?: string): Promise<T[]> {
-  const out = await kubectlOk(["get", kind, ...(namespace ? ["-n", namespace] : ["-A"]), ...(selector ? ["-l", selector] : []), "-o", "json"]);
+  const out = await kubectlOk([
+    "get",
+    kind,
+    ...(namespace ? ["-n", namespace] : ["-A"]),
+    ...(selector ? ["-l", selector] : []),
+    "-o",
+    "json",
+  ]);
   return (JSON.parse(out) as { items: T[] }).items;
 }
 
@@ -224,7 +255,9 @@ export function applyYaml(input: string | readonly unknown[], opts: ApplyOptions
   const verb = opts.verb ?? "create";
   const args = [
     ...(verb === "create" ? ["create"] : ["apply"]),
-    ...(verb === "apply-server" ? ["--server-side", "--force-conflicts", `--field-manager=${opts.fieldManager ?? "ai-workloads-e2e"}`] : []),
+    ...(verb === "apply-server"
+      ? ["--server-side", "--force-conflicts", `--field-manager=${opts.fieldManager ?? "ai-workloads-e2e"}`]
+      : []),
     ...(opts.dryRun ? ["--dry-run=server"] : []),
     ...(opts.namespace ? ["-n", opts.namespace] : []),
     "-o",
@@ -440,7 +473,10 @@ export function probeDeployment(annotations: Record<string, string> = {}): Obj {
     metadata: { name: "probe", namespace: s.probeNamespace, labels: { [KIND_LABEL]: "mlserver" }, annotations },
     spec: {
       selector: { matchLabels: { app: "probe" } },
-      template: { metadata: { labels: { app: "probe" } }, spec: { containers: [{ name: "mlserver", image: "docker.io/seldonio/mlserver:1.6.1" }] } },
+      template: {
+        metadata: { labels: { app: "probe" } },
+        spec: { containers: [{ name: "mlserver", image: "docker.io/seldonio/mlserver:1.6.1" }] },
+      },
     },
   };
 }
@@ -495,7 +531,9 @@ export function deadControllers(): { role: ControllerRole; logFile: string; log:
 export function expectModuleAlive(): void {
   const dead = deadControllers();
   if (dead.length > 0) {
-    throw new Error(dead.map(d => `the ${d.role} module process is not running (crashed?); ${d.logFile} ends with:\n${d.log}`).join("\n\n"));
+    throw new Error(
+      dead.map(d => `the ${d.role} module process is not running (crashed?); ${d.logFile} ends with:\n${d.log}`).join("\n\n"),
+    );
   }
 }
 
@@ -549,7 +587,12 @@ export async function setClusterConfig(configYaml = ""): Promise<string> {
   const file = join(s.dir, "config", `${probeProfile}.yaml`);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, text);
-  const cm = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: CONFIG_MAP_NAME, namespace: s.configNamespace }, data: { "config.yaml": text } };
+  const cm = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: CONFIG_MAP_NAME, namespace: s.configNamespace },
+    data: { "config.yaml": text },
+  };
   const r = await applyYaml([cm], { verb: "apply-server" });
   if (r.code !== 0) throw new Error(`cannot apply the cluster config: ${r.stderr.trim()}`);
   await waitFor(

@@ -40,7 +40,9 @@ const resourceOf = (o: Obj): string => (o.apiVersion.includes("/") ? `${o.kind}.
 describe.each(EXAMPLES.map(e => [e.name, e] as const))("render output of example %s", (_, example) => {
   const rendered = render(example.args);
   const objects = rendered.objects;
-  const namespaces = [...new Set(objects.flatMap(o => (o.kind === "Namespace" ? [o.metadata.name] : o.metadata.namespace ? [o.metadata.namespace] : [])))].sort();
+  const namespaces = [
+    ...new Set(objects.flatMap(o => (o.kind === "Namespace" ? [o.metadata.name] : o.metadata.namespace ? [o.metadata.namespace] : []))),
+  ].sort();
 
   beforeAll(async () => {
     expect(rendered.code).toBe(0);
@@ -86,7 +88,11 @@ describe.each(EXAMPLES.map(e => [e.name, e] as const))("render output of example
       void revision;
       // The API server's record: each create went through the module's mutating webhook.
       const creates = auditEvents(mark).filter(
-        e => e.verb === "create" && e.objectRef?.resource === "deployments" && e.objectRef.namespace === want.metadata.namespace && e.objectRef.name === want.metadata.name,
+        e =>
+          e.verb === "create" &&
+          e.objectRef?.resource === "deployments" &&
+          e.objectRef.namespace === want.metadata.namespace &&
+          e.objectRef.name === want.metadata.name,
       );
       expect(creates.map(e => mutationAnnotations(e).map(a => a.webhook))).toEqual([[DEPLOYMENT_WEBHOOK]]);
     }
@@ -103,9 +109,13 @@ describe.each(EXAMPLES.map(e => [e.name, e] as const))("render output of example
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
     }
-    const replaces = auditEvents(mark).filter(e => e.verb === "update" && e.objectRef?.resource === "deployments" && /[?&]dryRun=All/.test(e.requestURI));
+    const replaces = auditEvents(mark).filter(
+      e => e.verb === "update" && e.objectRef?.resource === "deployments" && /[?&]dryRun=All/.test(e.requestURI),
+    );
     expect(replaces).toHaveLength(want.length);
-    expect(replaces.map(e => mutationAnnotations(e))).toEqual(want.map(() => [{ configuration: "pepr-ai-workloads", webhook: DEPLOYMENT_WEBHOOK, mutated: false }]));
+    expect(replaces.map(e => mutationAnnotations(e))).toEqual(
+      want.map(() => [{ configuration: "pepr-ai-workloads", webhook: DEPLOYMENT_WEBHOOK, mutated: false }]),
+    );
   });
 
   it("every other object is accepted by the API server and stored as rendered", async () => {
@@ -117,7 +127,10 @@ describe.each(EXAMPLES.map(e => [e.name, e] as const))("render output of example
     expect(r.code).toBe(0);
     for (const want of rest) {
       const stored = await getObject<Obj>(resourceOf(want), want.metadata.name, want.metadata.namespace);
-      expect({ object: `${want.kind}/${want.metadata.name}`, mismatches: subsetMismatches(stored, want) }).toEqual({ object: `${want.kind}/${want.metadata.name}`, mismatches: [] });
+      expect({ object: `${want.kind}/${want.metadata.name}`, mismatches: subsetMismatches(stored, want) }).toEqual({
+        object: `${want.kind}/${want.metadata.name}`,
+        mismatches: [],
+      });
     }
   });
 });

@@ -4,7 +4,19 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
-import { KIND_LABEL, type Obj, applyYaml, deleteNamespaces, expectModuleAlive, freshNamespace, kubectlOk, parseYamlObjects, state, waitFor, getObject } from "./harness";
+import {
+  KIND_LABEL,
+  type Obj,
+  applyYaml,
+  deleteNamespaces,
+  expectModuleAlive,
+  freshNamespace,
+  kubectlOk,
+  parseYamlObjects,
+  state,
+  waitFor,
+  getObject,
+} from "./harness";
 
 jest.setTimeout(300_000);
 afterAll(() => expectModuleAlive());
@@ -26,7 +38,9 @@ describe("webhooks", () => {
 
   it("the installed configurations use https:// only", async () => {
     for (const kind of ["mutatingwebhookconfigurations", "validatingwebhookconfigurations"]) {
-      const items = (JSON.parse(await kubectlOk(["get", kind, "-o", "json"])) as { items: Webhooks[] }).items.filter(c => c.metadata.name.includes("ai-workloads"));
+      const items = (JSON.parse(await kubectlOk(["get", kind, "-o", "json"])) as { items: Webhooks[] }).items.filter(c =>
+        c.metadata.name.includes("ai-workloads"),
+      );
       for (const w of items.flatMap(c => c.webhooks)) expect(w.clientConfig.url ?? "https://service").toMatch(/^https:\/\//);
     }
   });
@@ -50,10 +64,14 @@ describe("webhooks", () => {
 
 describe("the built ClusterRole", () => {
   it("has no wildcard resources, verbs or API groups", () => {
-    const roles = manifest().filter(o => o.kind === "ClusterRole" || o.kind === "Role") as (Obj & { rules: { apiGroups?: string[]; resources?: string[]; verbs: string[] }[] })[];
+    const roles = manifest().filter(o => o.kind === "ClusterRole" || o.kind === "Role") as (Obj & {
+      rules: { apiGroups?: string[]; resources?: string[]; verbs: string[] }[];
+    })[];
     expect(roles.length).toBeGreaterThan(0);
     for (const r of roles) {
-      console.log(`${r.kind} ${r.metadata.name}:\n${r.rules.map(x => `  ${JSON.stringify(x.apiGroups)} ${JSON.stringify(x.resources)} ${JSON.stringify(x.verbs)}`).join("\n")}`);
+      console.log(
+        `${r.kind} ${r.metadata.name}:\n${r.rules.map(x => `  ${JSON.stringify(x.apiGroups)} ${JSON.stringify(x.resources)} ${JSON.stringify(x.verbs)}`).join("\n")}`,
+      );
       for (const rule of r.rules) {
         expect(rule.verbs).not.toContain("*");
         expect(rule.resources ?? []).not.toContain("*");
@@ -74,7 +92,12 @@ describe("secret values", () => {
     const d = {
       apiVersion: "apps/v1",
       kind: "Deployment",
-      metadata: { name: "proxy", namespace: ns, labels: { [KIND_LABEL]: "oauth2-proxy" }, annotations: { "ai-workloads.io/upstream": "backend" } },
+      metadata: {
+        name: "proxy",
+        namespace: ns,
+        labels: { [KIND_LABEL]: "oauth2-proxy" },
+        annotations: { "ai-workloads.io/upstream": "backend" },
+      },
       spec: {
         selector: { matchLabels: { app: "proxy" } },
         template: {
@@ -96,7 +119,10 @@ describe("secret values", () => {
     expect(r.stderr).toContain("warning: "); // the literal secrets are warned about (SPEC §6.2)
     expect(r.code).toBe(0);
     // The watcher has processed it: its Service exists.
-    await waitFor("the proxy's Service", async () => (await getObject("service", "proxy", ns)) !== undefined, { timeoutMs: 120_000, intervalMs: 500 });
+    await waitFor("the proxy's Service", async () => (await getObject("service", "proxy", ns)) !== undefined, {
+      timeoutMs: 120_000,
+      intervalMs: 500,
+    });
     // Once more, so an update goes through both webhooks and the watcher too.
     await kubectlOk(["annotate", "deployment", "proxy", "-n", ns, "example.com/touched=1"]);
 

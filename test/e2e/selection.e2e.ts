@@ -50,9 +50,12 @@ function deployment(namespace: string, name: string, labels: Record<string, stri
 }
 
 const createsOf = (mark: number, resource: string, namespace: string | undefined, name: string) =>
-  auditEvents(mark).filter(e => e.verb === "create" && e.objectRef?.resource === resource && e.objectRef.namespace === namespace && e.objectRef.name === name);
+  auditEvents(mark).filter(
+    e => e.verb === "create" && e.objectRef?.resource === resource && e.objectRef.namespace === namespace && e.objectRef.name === name,
+  );
 
-const delta = (before: Record<string, number>, after: Record<string, number>, name: string): number => (after[name] ?? 0) - (before[name] ?? 0);
+const delta = (before: Record<string, number>, after: Record<string, number>, name: string): number =>
+  (after[name] ?? 0) - (before[name] ?? 0);
 
 describe("an unlabelled Deployment", () => {
   it("is stored untouched and never sent to the module, even with ai-workloads.io annotations", async () => {
@@ -65,12 +68,23 @@ describe("an unlabelled Deployment", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
 
-    const stored = (await getObject<Obj & { spec: { template: { metadata: unknown; spec: { containers: Record<string, unknown>[] } } } }>("deployment", "plain", ns))!;
+    const stored = (await getObject<Obj & { spec: { template: { metadata: unknown; spec: { containers: Record<string, unknown>[] } } } }>(
+      "deployment",
+      "plain",
+      ns,
+    ))!;
     expect(subsetMismatches(stored, input)).toEqual([]);
     expect(stored.metadata.labels).toEqual(input.metadata.labels);
     expect(stored.spec.template.metadata).toEqual({ labels: { app: "plain" } });
     // Only what the API server itself defaults, nothing the module would add (ports, probes, env, command, resources).
-    expect(Object.keys(stored.spec.template.spec.containers[0]).sort()).toEqual(["image", "imagePullPolicy", "name", "resources", "terminationMessagePath", "terminationMessagePolicy"]);
+    expect(Object.keys(stored.spec.template.spec.containers[0]).sort()).toEqual([
+      "image",
+      "imagePullPolicy",
+      "name",
+      "resources",
+      "terminationMessagePath",
+      "terminationMessagePolicy",
+    ]);
     expect(stored.spec.template.spec.containers[0].resources).toEqual({});
 
     const creates = createsOf(mark, "deployments", ns, "plain");
@@ -83,12 +97,23 @@ describe("Namespaces and ConfigMaps", () => {
   it("only those with ai-workloads.io annotations, or named ai-workloads-config, are sent to the module", async () => {
     const before = await webhookCallCounts();
     await freshNamespace("e2e-select-plain", { team: "a" });
-    expect((await applyYaml([{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings", namespace: "e2e-select-plain" }, data: { a: "b" } }])).code).toBe(0);
+    expect(
+      (
+        await applyYaml([
+          { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings", namespace: "e2e-select-plain" }, data: { a: "b" } },
+        ])
+      ).code,
+    ).toBe(0);
     const middle = await webhookCallCounts();
     expect([delta(before, middle, NS_WEBHOOK), delta(before, middle, CONFIG_WEBHOOK)]).toEqual([0, 0]);
 
     await freshNamespace("e2e-select-annotated", { "ai-workloads.io/base-path": "/teams" });
-    const cm = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "ai-workloads-config", namespace: "e2e-select-annotated" }, data: { "config.yaml": "istio:\n  basePath: /x\n" } };
+    const cm = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "ai-workloads-config", namespace: "e2e-select-annotated" },
+      data: { "config.yaml": "istio:\n  basePath: /x\n" },
+    };
     expect((await applyYaml([cm])).code).toBe(0);
     const after = await webhookCallCounts();
     expect([delta(middle, after, NS_WEBHOOK), delta(middle, after, CONFIG_WEBHOOK)]).toEqual([1, 1]);
@@ -127,10 +152,23 @@ describe("with the module stopped", () => {
     const plain = await applyYaml([{ apiVersion: "v1", kind: "Namespace", metadata: { name: "e2e-module-down-plain" } }]);
     expect(plain.code).toBe(0);
     // Malformed: the module would refuse it; with the module down it gets in (and is caught below).
-    const annotated = await applyYaml([{ apiVersion: "v1", kind: "Namespace", metadata: { name: "e2e-module-down-annotated", annotations: { "ai-workloads.io/request-auth": "perhaps" } } }]);
+    const annotated = await applyYaml([
+      {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: "e2e-module-down-annotated", annotations: { "ai-workloads.io/request-auth": "perhaps" } },
+      },
+    ]);
     expect(annotated.stderr).toBe("");
     expect(annotated.code).toBe(0);
-    const cm = await applyYaml([{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "ai-workloads-config", namespace: ns }, data: { "config.yaml": "istio: {host: ai.example.com}\n" } }]);
+    const cm = await applyYaml([
+      {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "ai-workloads-config", namespace: ns },
+        data: { "config.yaml": "istio: {host: ai.example.com}\n" },
+      },
+    ]);
     expect(cm.stderr).toBe("");
     expect(cm.code).toBe(0);
   });
@@ -138,7 +176,11 @@ describe("with the module stopped", () => {
 
 describe("once the module is back", () => {
   it("a labelled Deployment in a Namespace whose malformed annotation got in while it was down is refused with the Namespace's lines", async () => {
-    const nsObject = { apiVersion: "v1", kind: "Namespace", metadata: { name: "e2e-module-down-annotated", annotations: { "ai-workloads.io/request-auth": "perhaps" } } };
+    const nsObject = {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: "e2e-module-down-annotated", annotations: { "ai-workloads.io/request-auth": "perhaps" } },
+    };
     const object = deployment("e2e-module-down-annotated", "model", { [KIND_LABEL]: "mlserver" });
     const expected = renderObjects([nsObject, object], configFile);
     expect(expected.code).toBe(1);
@@ -166,7 +208,9 @@ describe("kubectl apply --dry-run=server of a labelled Deployment", () => {
     expect(await getObject("deployment", "model", ns)).toBeUndefined();
     const events = auditEvents(mark);
     // Every request about this Deployment was a dry run...
-    const about = events.filter(e => e.objectRef?.resource === "deployments" && e.objectRef.name === "model" && e.objectRef.namespace === ns);
+    const about = events.filter(
+      e => e.objectRef?.resource === "deployments" && e.objectRef.name === "model" && e.objectRef.namespace === ns,
+    );
     expect(about.length).toBeGreaterThan(0);
     expect(about.filter(e => !/[?&]dryRun=All/.test(e.requestURI)).map(e => `${e.user.username} ${e.verb} ${e.requestURI}`)).toEqual([]);
     // ...and the module wrote nothing for it: no request by its ServiceAccount in this namespace or about this name.

@@ -66,7 +66,12 @@ function subject(review: Review): string | undefined {
   const name = obj?.metadata?.name;
   if (typeof name !== "string") return undefined;
   if (req?.kind?.kind === "Namespace") return oneLine(`namespace/${name}`);
-  const ns = typeof req?.namespace === "string" && req.namespace !== "" ? req.namespace : typeof obj.metadata?.namespace === "string" ? obj.metadata.namespace : "default";
+  const ns =
+    typeof req?.namespace === "string" && req.namespace !== ""
+      ? req.namespace
+      : typeof obj.metadata?.namespace === "string"
+        ? obj.metadata.namespace
+        : "default";
   return oneLine(`${ns}/${name}`);
 }
 
@@ -89,7 +94,17 @@ function schemaValid(o: unknown): boolean {
   }
 }
 
-const stats = { requests: 0, byLabel: {} as Record<string, number>, status: {} as Record<string, number>, denied: 0, warned: 0, patched: 0, patchedSchemaChecked: 0, maxBytes: 0, pepr500PrimitiveRequest: 0 };
+const stats = {
+  requests: 0,
+  byLabel: {} as Record<string, number>,
+  status: {} as Record<string, number>,
+  denied: 0,
+  warned: 0,
+  patched: 0,
+  patchedSchemaChecked: 0,
+  maxBytes: 0,
+  pepr500PrimitiveRequest: 0,
+};
 
 /** Every check on one answer; returns the failures (empty: fine). */
 function check(kind: "mutate" | "validate", input: FuzzReview, a: Answer): string[] {
@@ -101,7 +116,9 @@ function check(kind: "mutate" | "validate", input: FuzzReview, a: Answer): strin
   }
   if (a.status >= 500) return [`${kind}: HTTP ${a.status}: ${a.body.slice(0, 300)}`];
   if (a.status !== 200 || !input.review) return failures;
-  let answer: { response?: { uid?: unknown; allowed?: boolean; status?: { message?: string }; patch?: string; patchType?: string; warnings?: string[] } };
+  let answer: {
+    response?: { uid?: unknown; allowed?: boolean; status?: { message?: string }; patch?: string; patchType?: string; warnings?: string[] };
+  };
   try {
     answer = JSON.parse(a.body);
   } catch {
@@ -113,8 +130,10 @@ function check(kind: "mutate" | "validate", input: FuzzReview, a: Answer): strin
   const lineOk = (line: string, warning: boolean): string | undefined => {
     const m = LINE.exec(line);
     if (!m) return `${kind}: not in the §6.3 form: ${JSON.stringify(line)}`;
-    if (Boolean(m[1]) !== warning) return `${kind}: ${warning ? "warning without" : "denial with"} the "warning: " prefix: ${JSON.stringify(line)}`;
-    if (want !== undefined && !line.startsWith(`${warning ? "warning: " : ""}${want}: `)) return `${kind}: subject is not ${JSON.stringify(want)}: ${JSON.stringify(line)}`;
+    if (Boolean(m[1]) !== warning)
+      return `${kind}: ${warning ? "warning without" : "denial with"} the "warning: " prefix: ${JSON.stringify(line)}`;
+    if (want !== undefined && !line.startsWith(`${warning ? "warning: " : ""}${want}: `))
+      return `${kind}: subject is not ${JSON.stringify(want)}: ${JSON.stringify(line)}`;
     return undefined;
   };
   if (r.allowed === false) {

@@ -23,9 +23,19 @@ const container = fc.record(
     name: fc.oneof(fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/), anyText),
     image: fc.oneof(fc.constant("img:1"), anyText),
     command: fc.array(anyText, { maxLength: 3 }),
-    args: fc.array(fc.oneof(anyText, fc.constantFrom("--upstream", "--client-secret=x", "--cookie-secret", "-provider=oidc")), { maxLength: 4 }),
-    env: fc.array(fc.record({ name: fc.oneof(anyText, fc.constantFrom("PORT", "OAUTH2_PROXY_CLIENT_SECRET")), value: anyText }), { maxLength: 3 }),
-    ports: fc.array(fc.record({ containerPort: fc.oneof(fc.integer({ min: -5, max: 70000 }), fc.constant(8000)), name: fc.option(anyText, { nil: undefined }) }), { maxLength: 3 }),
+    args: fc.array(fc.oneof(anyText, fc.constantFrom("--upstream", "--client-secret=x", "--cookie-secret", "-provider=oidc")), {
+      maxLength: 4,
+    }),
+    env: fc.array(fc.record({ name: fc.oneof(anyText, fc.constantFrom("PORT", "OAUTH2_PROXY_CLIENT_SECRET")), value: anyText }), {
+      maxLength: 3,
+    }),
+    ports: fc.array(
+      fc.record({
+        containerPort: fc.oneof(fc.integer({ min: -5, max: 70000 }), fc.constant(8000)),
+        name: fc.option(anyText, { nil: undefined }),
+      }),
+      { maxLength: 3 },
+    ),
   },
   { requiredKeys: ["name"] },
 );
@@ -49,7 +59,9 @@ export const deploymentish = fc.record(
         selector: fc.oneof(fc.constant({ matchLabels: { app: "x" } }), fc.constant({}), fc.constant({ matchLabels: {} })),
         template: fc.record({
           metadata: fc.constant({ labels: { app: "x" } }),
-          spec: fc.record({ containers: fc.oneof(fc.array(container, { maxLength: 3 }), fc.array(container, { minLength: 100, maxLength: 100 })) }),
+          spec: fc.record({
+            containers: fc.oneof(fc.array(container, { maxLength: 3 }), fc.array(container, { minLength: 100, maxLength: 100 })),
+          }),
         }),
       }),
       fc.constantFrom(null, "spec", 42, [], {}),
@@ -59,21 +71,46 @@ export const deploymentish = fc.record(
 );
 
 /** A value of any JSON type, for fields that should hold something else. */
-const wrongType = fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 2 }), fc.dictionary(fc.string({ maxLength: 3 }), fc.integer(), { maxKeys: 2 }), fc.string({ maxLength: 5 }));
+const wrongType = fc.oneof(
+  fc.integer(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.integer(), { maxLength: 2 }),
+  fc.dictionary(fc.string({ maxLength: 3 }), fc.integer(), { maxKeys: 2 }),
+  fc.string({ maxLength: 5 }),
+);
 
 /** A plausible Deployment with one field somewhere replaced by a value of the wrong type. */
 export const wrongTypedDeployment = fc
   .record({
     path: fc.constantFrom(
-      ["metadata"], ["metadata", "name"], ["metadata", "labels"], ["metadata", "labels", KIND_LABEL], ["metadata", "annotations"],
-      ["metadata", "annotations", DA.port], ["metadata", "annotations", DA.publicPaths], ["metadata", "annotations", DA.upstream],
-      ["spec"], ["spec", "selector"], ["spec", "selector", "matchLabels"], ["spec", "template"], ["spec", "template", "metadata"],
-      ["spec", "template", "metadata", "labels"], ["spec", "template", "spec"], ["spec", "template", "spec", "containers"],
-      ["spec", "template", "spec", "containers", "0"], ["spec", "template", "spec", "containers", "0", "name"],
-      ["spec", "template", "spec", "containers", "0", "command"], ["spec", "template", "spec", "containers", "0", "args"],
-      ["spec", "template", "spec", "containers", "0", "env"], ["spec", "template", "spec", "containers", "0", "ports"],
-      ["spec", "template", "spec", "containers", "0", "volumeMounts"], ["spec", "template", "spec", "containers", "0", "resources"],
-      ["spec", "template", "spec", "volumes"], ["spec", "template", "spec", "nodeSelector"], ["spec", "template", "spec", "tolerations"],
+      ["metadata"],
+      ["metadata", "name"],
+      ["metadata", "labels"],
+      ["metadata", "labels", KIND_LABEL],
+      ["metadata", "annotations"],
+      ["metadata", "annotations", DA.port],
+      ["metadata", "annotations", DA.publicPaths],
+      ["metadata", "annotations", DA.upstream],
+      ["spec"],
+      ["spec", "selector"],
+      ["spec", "selector", "matchLabels"],
+      ["spec", "template"],
+      ["spec", "template", "metadata"],
+      ["spec", "template", "metadata", "labels"],
+      ["spec", "template", "spec"],
+      ["spec", "template", "spec", "containers"],
+      ["spec", "template", "spec", "containers", "0"],
+      ["spec", "template", "spec", "containers", "0", "name"],
+      ["spec", "template", "spec", "containers", "0", "command"],
+      ["spec", "template", "spec", "containers", "0", "args"],
+      ["spec", "template", "spec", "containers", "0", "env"],
+      ["spec", "template", "spec", "containers", "0", "ports"],
+      ["spec", "template", "spec", "containers", "0", "volumeMounts"],
+      ["spec", "template", "spec", "containers", "0", "resources"],
+      ["spec", "template", "spec", "volumes"],
+      ["spec", "template", "spec", "nodeSelector"],
+      ["spec", "template", "spec", "tolerations"],
       ["spec", "template", "spec", "affinity"],
     ),
     value: wrongType,
@@ -83,12 +120,34 @@ export const wrongTypedDeployment = fc
     const d: Record<string, unknown> = {
       apiVersion: "apps/v1",
       kind: "Deployment",
-      metadata: { name: "m", namespace: "team", labels: { [KIND_LABEL]: kind }, annotations: { [DA.port]: "8000", [DA.publicPaths]: "/docs", [DA.upstream]: "up", [DA.oauth2Secret]: "s" } },
+      metadata: {
+        name: "m",
+        namespace: "team",
+        labels: { [KIND_LABEL]: kind },
+        annotations: { [DA.port]: "8000", [DA.publicPaths]: "/docs", [DA.upstream]: "up", [DA.oauth2Secret]: "s" },
+      },
       spec: {
         selector: { matchLabels: { app: "m" } },
         template: {
           metadata: { labels: { app: "m" } },
-          spec: { containers: [{ name: "c", image: "i", command: ["x"], args: ["--a"], env: [{ name: "E", value: "v" }], ports: [{ containerPort: 8000 }], volumeMounts: [{ name: "v", mountPath: "/v" }], resources: {} }], volumes: [], nodeSelector: {}, tolerations: [], affinity: {} },
+          spec: {
+            containers: [
+              {
+                name: "c",
+                image: "i",
+                command: ["x"],
+                args: ["--a"],
+                env: [{ name: "E", value: "v" }],
+                ports: [{ containerPort: 8000 }],
+                volumeMounts: [{ name: "v", mountPath: "/v" }],
+                resources: {},
+              },
+            ],
+            volumes: [],
+            nodeSelector: {},
+            tolerations: [],
+            affinity: {},
+          },
         },
       },
     };
@@ -102,7 +161,19 @@ export const wrongTypedDeployment = fc
 export const manifestText = fc.oneof(
   fc.array(deploymentish, { maxLength: 3 }).map(ds => ds.map(d => JSON.stringify(d)).join("\n---\n")),
   wrongTypedDeployment.map(d => JSON.stringify(d)),
-  fc.constantFrom("", "---", "--- !!binary x", "a: [", "{", "kind: List\napiVersion: v1\nitems: [1, 2]", "- a\n- b", "? x\n: y", "&a [*a]", "!!js/function x", "a: *b"),
+  fc.constantFrom(
+    "",
+    "---",
+    "--- !!binary x",
+    "a: [",
+    "{",
+    "kind: List\napiVersion: v1\nitems: [1, 2]",
+    "- a\n- b",
+    "? x\n: y",
+    "&a [*a]",
+    "!!js/function x",
+    "a: *b",
+  ),
   anyText,
 );
 
@@ -111,7 +182,20 @@ export const manifestText = fc.oneof(
 /** Unicode and control characters, for names and annotation keys/values. */
 const oddText = fc.oneof(
   anyText,
-  fc.constantFrom("a\nb", "line1\r\nline2", "tab\there", "bell\u0007", "nul\u0000x", "zw\u200bsp", "rtl\u202eab", "é", "名前", "🚀-app", "x".repeat(253), "a: b; c"),
+  fc.constantFrom(
+    "a\nb",
+    "line1\r\nline2",
+    "tab\there",
+    "bell\u0007",
+    "nul\u0000x",
+    "zw\u200bsp",
+    "rtl\u202eab",
+    "é",
+    "名前",
+    "🚀-app",
+    "x".repeat(253),
+    "a: b; c",
+  ),
 );
 
 /** A schema-valid Deployment of a random kind whose every ai-workloads.io annotation holds an arbitrary value. */
@@ -119,11 +203,35 @@ export const annotatedDeployment = fc
   .record({
     kind: fc.constantFrom("mlserver", "librechat", "oauth2-proxy", "other", ""),
     name: fc.oneof(fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/), oddText),
-    annotations: fc.oneof(annotations, fc.dictionary(fc.constantFrom(...Object.values(DA)), annotationValue, { minKeys: 1, maxKeys: Object.values(DA).length })),
+    annotations: fc.oneof(
+      annotations,
+      fc.dictionary(fc.constantFrom(...Object.values(DA)), annotationValue, { minKeys: 1, maxKeys: Object.values(DA).length }),
+    ),
     containerCount: fc.oneof(fc.constant(0), fc.constant(1), fc.constant(2), fc.constant(100)),
     containerName: fc.oneof(fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/), oddText),
-    env: fc.array(fc.record({ name: fc.oneof(fc.constantFrom("MONGO_URI", "OAUTH2_PROXY_CLIENT_SECRET", "OAUTH2_PROXY_COOKIE_SECRET", "OAUTH2_PROXY_CLIENT_ID"), fc.stringMatching(/^[A-Z_]{1,10}$/)), value: oddText }), { maxLength: 3 }),
-    args: fc.array(fc.oneof(oddText, fc.constantFrom("--upstream=http://x:1", "--client-secret=x", "--cookie-secret=y", "--oidc-issuer-url=https://i", "--provider=oidc")), { maxLength: 4 }),
+    env: fc.array(
+      fc.record({
+        name: fc.oneof(
+          fc.constantFrom("MONGO_URI", "OAUTH2_PROXY_CLIENT_SECRET", "OAUTH2_PROXY_COOKIE_SECRET", "OAUTH2_PROXY_CLIENT_ID"),
+          fc.stringMatching(/^[A-Z_]{1,10}$/),
+        ),
+        value: oddText,
+      }),
+      { maxLength: 3 },
+    ),
+    args: fc.array(
+      fc.oneof(
+        oddText,
+        fc.constantFrom(
+          "--upstream=http://x:1",
+          "--client-secret=x",
+          "--cookie-secret=y",
+          "--oidc-issuer-url=https://i",
+          "--provider=oidc",
+        ),
+      ),
+      { maxLength: 4 },
+    ),
   })
   .map(({ kind, name, annotations: ann, containerCount, containerName, env, args }) => ({
     apiVersion: "apps/v1",
@@ -149,7 +257,10 @@ export const namespaceish = fc.record({
   apiVersion: fc.constantFrom("v1", "x"),
   kind: fc.constant("Namespace"),
   metadata: fc.record(
-    { name: fc.oneof(fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/), oddText), annotations: fc.oneof(annotations, fc.dictionary(fc.constantFrom(...Object.values(NA)), annotationValue, { maxKeys: 8 })) },
+    {
+      name: fc.oneof(fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/), oddText),
+      annotations: fc.oneof(annotations, fc.dictionary(fc.constantFrom(...Object.values(NA)), annotationValue, { maxKeys: 8 })),
+    },
     { requiredKeys: [] },
   ),
 });
@@ -166,7 +277,13 @@ export const configMapish = fc.record({
 export const bigDeployment = (bytes: number) =>
   fc.tuple(annotatedDeployment, fc.constantFrom("a", "é", "\u0001", "😀")).map(([d, ch]) => {
     const pad = ch.repeat(Math.floor(bytes / 2 / Buffer.byteLength(JSON.stringify(ch).slice(1, -1))));
-    return { ...d, metadata: { ...d.metadata, annotations: { ...d.metadata.annotations, "example.com/pad": pad, [DA.publicPaths]: `/${"p".repeat(bytes / 2)}` } } };
+    return {
+      ...d,
+      metadata: {
+        ...d.metadata,
+        annotations: { ...d.metadata.annotations, "example.com/pad": pad, [DA.publicPaths]: `/${"p".repeat(bytes / 2)}` },
+      },
+    };
   });
 
 const gvkFor: Record<string, { group: string; version: string; kind: string; resource: string }> = {
@@ -182,7 +299,15 @@ const reviewObject = fc.oneof(
   { weight: 2, arbitrary: wrongTypedDeployment },
   { weight: 2, arbitrary: namespaceish },
   { weight: 1, arbitrary: configMapish },
-  { weight: 1, arbitrary: fc.record({ apiVersion: fc.constant("v1"), kind: fc.constantFrom("Pod", "Service", "Secret"), metadata: fc.record({ name: oddText }), spec: fc.anything() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      apiVersion: fc.constant("v1"),
+      kind: fc.constantFrom("Pod", "Service", "Secret"),
+      metadata: fc.record({ name: oddText }),
+      spec: fc.anything(),
+    }),
+  },
   { weight: 1, arbitrary: fc.anything() },
 );
 
@@ -228,8 +353,26 @@ const wellFormedReview = fc
 
 /** Bodies that are not an AdmissionReview at all, or whose envelope is wrong. */
 const malformedBody = fc.oneof(
-  fc.constantFrom("", "{", "}", "null", "[]", "42", "\"review\"", "{\"request\":", "{\"request\": null}", "{\"request\": \"x\"}", "{\"request\": []}", "{\"request\": {}}",
-    "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\"}", "\u0000\u0001", "{\"a\":1,}", "{'a':1}", "NaN", "{\"request\":{\"object\":{\"metadata\":{\"name\":\"\\ud800\"}}}}"),
+  fc.constantFrom(
+    "",
+    "{",
+    "}",
+    "null",
+    "[]",
+    "42",
+    '"review"',
+    '{"request":',
+    '{"request": null}',
+    '{"request": "x"}',
+    '{"request": []}',
+    '{"request": {}}',
+    '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}',
+    "\u0000\u0001",
+    '{"a":1,}',
+    "{'a':1}",
+    "NaN",
+    '{"request":{"object":{"metadata":{"name":"\\ud800"}}}}',
+  ),
   fc.string({ unit: "binary", maxLength: 200 }),
   fc.json({ maxDepth: 3 }),
   fc.anything({ maxDepth: 3 }).map(v => JSON.stringify({ request: v })),
@@ -247,7 +390,16 @@ export const admissionInput = (bigBytes = 1.5 * 1024 * 1024): fc.Arbitrary<FuzzR
         const review = {
           apiVersion: "admission.k8s.io/v1",
           kind: "AdmissionReview",
-          request: { uid: "big", kind: { group: "apps", version: "v1", kind: "Deployment" }, resource: { group: "apps", version: "v1", resource: "deployments" }, name: object.metadata.name, namespace: "fuzz", operation: "CREATE", userInfo: { username: "fuzz" }, object },
+          request: {
+            uid: "big",
+            kind: { group: "apps", version: "v1", kind: "Deployment" },
+            resource: { group: "apps", version: "v1", resource: "deployments" },
+            name: object.metadata.name,
+            namespace: "fuzz",
+            operation: "CREATE",
+            userInfo: { username: "fuzz" },
+            object,
+          },
         };
         return { body: JSON.stringify(review), review, label: "big" };
       }),

@@ -43,7 +43,10 @@ const postbuild = (dist: string): ReturnType<typeof spawnSync> =>
   spawnSync(process.execPath, [join(REPO, "hack", "postbuild.mjs"), dist], { cwd: REPO, encoding: "utf8" });
 
 /** Renders the few Helm expressions the webhook templates use, with the chart's values. */
-function helmRender(template: string, values: { uuid: string; admission: { failurePolicy: string; webhookTimeout: number }; additionalIgnoredNamespaces: string[] }): string {
+function helmRender(
+  template: string,
+  values: { uuid: string; admission: { failurePolicy: string; webhookTimeout: number }; additionalIgnoredNamespaces: string[] },
+): string {
   const text = template
     .replace(/^( *)\{\{- range \.Values\.additionalIgnoredNamespaces \}\}\n\1- \{\{ \. \}\}\n\1\{\{- end \}\}$/gm, (_, indent: string) =>
       values.additionalIgnoredNamespaces.map(n => `${indent}- ${n}`).join("\n"),
@@ -61,7 +64,11 @@ beforeAll(() => {
   mkdirSync(OUT, { recursive: true });
   // The real build, into a directory of its own (it must be inside the repository: the build
   // loads the module, which requires pepr from node_modules).
-  execFileSync("npx", ["--no-install", "pepr", "build", "-o", RAW.slice(REPO.length + 1)], { cwd: REPO, stdio: "pipe", env: { ...process.env, PEPR_NODE_WARNINGS: "false" } });
+  execFileSync("npx", ["--no-install", "pepr", "build", "-o", RAW.slice(REPO.length + 1)], {
+    cwd: REPO,
+    stdio: "pipe",
+    env: { ...process.env, PEPR_NODE_WARNINGS: "false" },
+  });
   cpSync(RAW, DIST, { recursive: true });
   const r = postbuild(DIST);
   if (r.status !== 0) throw new Error(`postbuild failed: ${r.stderr}`);
@@ -70,18 +77,26 @@ beforeAll(() => {
 afterAll(() => rmSync(OUT, { recursive: true, force: true }));
 
 describe("pepr build output (the premise)", () => {
-  it.each(["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"])("has one %s webhook without an objectSelector or matchConditions", kind => {
-    const raw = configOf(manifestOf(RAW), kind);
-    expect(raw.webhooks).toHaveLength(1);
-    expect(raw.webhooks[0].objectSelector).toBeUndefined();
-    expect(raw.webhooks[0].matchConditions).toBeUndefined();
-  });
+  it.each(["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"])(
+    "has one %s webhook without an objectSelector or matchConditions",
+    kind => {
+      const raw = configOf(manifestOf(RAW), kind);
+      expect(raw.webhooks).toHaveLength(1);
+      expect(raw.webhooks[0].objectSelector).toBeUndefined();
+      expect(raw.webhooks[0].matchConditions).toBeUndefined();
+    },
+  );
 });
 
 describe("the post-processed manifest", () => {
   const raw = (kind: string): Webhook => configOf(manifestOf(RAW), kind).webhooks[0];
   const processed = (kind: string): Webhook[] => configOf(manifestOf(DIST), kind).webhooks;
-  const rule = (group: string, resource: string): Rule => ({ apiGroups: [group], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: [resource] });
+  const rule = (group: string, resource: string): Rule => ({
+    apiGroups: [group],
+    apiVersions: ["v1"],
+    operations: ["CREATE", "UPDATE"],
+    resources: [resource],
+  });
   const labelled = { matchExpressions: [{ key: "ai-workloads.io/kind", operator: "Exists" }] };
 
   it("mutates only Deployments labelled ai-workloads.io/kind, failing closed", () => {
@@ -113,7 +128,13 @@ describe("the post-processed manifest", () => {
       timeoutSeconds: base.timeoutSeconds,
     };
     expect(processed("ValidatingWebhookConfiguration")).toEqual([
-      { ...common, name: `deployments.${NAME}.pepr.dev`, failurePolicy: "Fail", objectSelector: labelled, rules: [rule("apps", "deployments")] },
+      {
+        ...common,
+        name: `deployments.${NAME}.pepr.dev`,
+        failurePolicy: "Fail",
+        objectSelector: labelled,
+        rules: [rule("apps", "deployments")],
+      },
       {
         ...common,
         name: `namespaces.${NAME}.pepr.dev`,
@@ -122,7 +143,8 @@ describe("the post-processed manifest", () => {
         matchConditions: [
           {
             name: "has-ai-workloads-annotation",
-            expression: 'object != null && has(object.metadata.annotations) && object.metadata.annotations.exists(k, k.startsWith("ai-workloads.io/"))',
+            expression:
+              'object != null && has(object.metadata.annotations) && object.metadata.annotations.exists(k, k.startsWith("ai-workloads.io/"))',
           },
         ],
       },
@@ -131,15 +153,28 @@ describe("the post-processed manifest", () => {
         name: `config.${NAME}.pepr.dev`,
         failurePolicy: "Ignore",
         rules: [rule("", "configmaps")],
-        matchConditions: [{ name: "is-ai-workloads-config", expression: 'object != null && has(object.metadata.name) && object.metadata.name == "ai-workloads-config"' }],
+        matchConditions: [
+          {
+            name: "is-ai-workloads-config",
+            expression: 'object != null && has(object.metadata.name) && object.metadata.name == "ai-workloads-config"',
+          },
+        ],
       },
     ]);
   });
 
-  it.each(["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"])("%s keeps every rule Pepr emitted, each in exactly one webhook", kind => {
-    const key = (r: Rule): string => JSON.stringify(r);
-    expect(processed(kind).flatMap(w => w.rules).map(key).sort()).toEqual(raw(kind).rules.map(key).sort());
-  });
+  it.each(["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"])(
+    "%s keeps every rule Pepr emitted, each in exactly one webhook",
+    kind => {
+      const key = (r: Rule): string => JSON.stringify(r);
+      expect(
+        processed(kind)
+          .flatMap(w => w.rules)
+          .map(key)
+          .sort(),
+      ).toEqual(raw(kind).rules.map(key).sort());
+    },
+  );
 
   it("sends nothing to the module unselected: every webhook has an objectSelector or matchConditions", () => {
     const all = [...processed("MutatingWebhookConfiguration"), ...processed("ValidatingWebhookConfiguration")];
@@ -148,7 +183,9 @@ describe("the post-processed manifest", () => {
 
   it("leaves every other document byte for byte as Pepr wrote it", () => {
     const isWebhook = (d: string): boolean => /^kind: (Mutating|Validating)WebhookConfiguration$/m.test(d);
-    expect(docs(readFileSync(manifestOf(DIST), "utf8")).filter(d => !isWebhook(d))).toEqual(docs(readFileSync(manifestOf(RAW), "utf8")).filter(d => !isWebhook(d)));
+    expect(docs(readFileSync(manifestOf(DIST), "utf8")).filter(d => !isWebhook(d))).toEqual(
+      docs(readFileSync(manifestOf(RAW), "utf8")).filter(d => !isWebhook(d)),
+    );
     expect(readFileSync(manifestOf(DIST), "utf8").endsWith("\n")).toBe(readFileSync(manifestOf(RAW), "utf8").endsWith("\n"));
   });
 
@@ -171,20 +208,30 @@ describe("the post-processed Helm chart", () => {
     expect(rendered).toEqual(configOf(manifestOf(DIST), kind));
   });
 
-  it.each(Object.entries(files))("%s follows the values: uuid, admission.failurePolicy (Deployments only), webhookTimeout, additionalIgnoredNamespaces", (kind, file) => {
-    const v = { ...values(), uuid: "other", admission: { failurePolicy: "Ignore", webhookTimeout: 7 }, additionalIgnoredNamespaces: ["team-x", "team-y"] };
-    const rendered = parse(helmRender(readFileSync(join(templatesOf(DIST), file), "utf8"), v)) as Config;
-    expect(rendered.metadata.name).toBe("other");
-    for (const w of rendered.webhooks) {
-      expect(w.name).toMatch(/^(deployments|namespaces|config)\.other\.pepr\.dev$/);
-      expect(w.clientConfig.service.name).toBe("other");
-      expect(w.timeoutSeconds).toBe(7);
-      expect(w.failurePolicy).toBe("Ignore");
-      expect(w.namespaceSelector).toEqual({
-        matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: ["kube-system", "pepr-system", "team-x", "team-y"] }],
-      });
-    }
-  });
+  it.each(Object.entries(files))(
+    "%s follows the values: uuid, admission.failurePolicy (Deployments only), webhookTimeout, additionalIgnoredNamespaces",
+    (kind, file) => {
+      const v = {
+        ...values(),
+        uuid: "other",
+        admission: { failurePolicy: "Ignore", webhookTimeout: 7 },
+        additionalIgnoredNamespaces: ["team-x", "team-y"],
+      };
+      const rendered = parse(helmRender(readFileSync(join(templatesOf(DIST), file), "utf8"), v)) as Config;
+      expect(rendered.metadata.name).toBe("other");
+      for (const w of rendered.webhooks) {
+        expect(w.name).toMatch(/^(deployments|namespaces|config)\.other\.pepr\.dev$/);
+        expect(w.clientConfig.service.name).toBe("other");
+        expect(w.timeoutSeconds).toBe(7);
+        expect(w.failurePolicy).toBe("Ignore");
+        expect(w.namespaceSelector).toEqual({
+          matchExpressions: [
+            { key: "kubernetes.io/metadata.name", operator: "NotIn", values: ["kube-system", "pepr-system", "team-x", "team-y"] },
+          ],
+        });
+      }
+    },
+  );
 
   it.each(Object.entries(files))("%s carries an intact caBundle and API path (Pepr's own template can corrupt both)", (_, file) => {
     const template = readFileSync(join(templatesOf(DIST), file), "utf8");

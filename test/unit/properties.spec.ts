@@ -14,19 +14,35 @@ const dnsLabel = fc.stringMatching(/^[a-z][a-z0-9-]{0,8}[a-z0-9]$/);
 const annotationValues: Record<string, fc.Arbitrary<string>> = {
   [DA.port]: fc.oneof(fc.integer({ min: 1, max: 65535 }).map(String), fc.constantFrom("0", "http", "70000")),
   [DA.expose]: fc.constantFrom("true", "false", "yes"),
-  [DA.pathPrefix]: fc.oneof(dnsLabel, dnsLabel.map(s => `/x/${s}`), fc.constantFrom("/", "//bad", "a b")),
+  [DA.pathPrefix]: fc.oneof(
+    dnsLabel,
+    dnsLabel.map(s => `/x/${s}`),
+    fc.constantFrom("/", "//bad", "a b"),
+  ),
   [DA.publicPaths]: fc.constantFrom("none", "/docs", "/docs,/static/*", "*.js", "/a*b", ""),
   [DA.autoscale]: fc.constantFrom("off", "1-10", "2-3", "0-1", "5-2", "many"),
   [DA.autoscaleCpu]: fc.constantFrom("60", "1", "100", "0", "101"),
   [DA.infraProfile]: fc.constantFrom("default", "cpu-small", "cpu-medium", "gpu-small", "huge"),
   [DA.settingsConfigMap]: fc.oneof(dnsLabel, fc.constant("Bad_Name")),
-  [DA.openaiBackend]: fc.oneof(dnsLabel, dnsLabel.map(s => `${s}:9000`), fc.constant("https://x.example.com/v1"), fc.constant("a:b:c")),
-  [DA.upstream]: fc.oneof(dnsLabel, dnsLabel.map(s => `${s}:3080`), fc.constant("ftp://x")),
+  [DA.openaiBackend]: fc.oneof(
+    dnsLabel,
+    dnsLabel.map(s => `${s}:9000`),
+    fc.constant("https://x.example.com/v1"),
+    fc.constant("a:b:c"),
+  ),
+  [DA.upstream]: fc.oneof(
+    dnsLabel,
+    dnsLabel.map(s => `${s}:3080`),
+    fc.constant("ftp://x"),
+  ),
   [DA.oauth2Secret]: dnsLabel,
 };
 
 const validAnnotationValues: Record<string, fc.Arbitrary<string>> = {
-  [DA.port]: fc.integer({ min: 1024, max: 9000 }).filter(n => n !== 8082).map(String),
+  [DA.port]: fc
+    .integer({ min: 1024, max: 9000 })
+    .filter(n => n !== 8082)
+    .map(String),
   [DA.expose]: fc.constantFrom("true", "false"),
   [DA.publicPaths]: fc.constantFrom("none", "/docs", "/docs,/static/*", "*.js"),
   [DA.autoscale]: fc.constantFrom("off", "1-10", "2-3"),
@@ -43,14 +59,22 @@ const userContainer = fc.record(
     image: fc.constantFrom("img:1", "registry.example.com/app:2"),
     command: fc.array(fc.constantFrom("run", "--flag", "x"), { minLength: 1, maxLength: 3 }),
     args: fc.array(fc.constantFrom("--upstream=http://u:1", "--provider=github", "-v"), { minLength: 1, maxLength: 3 }),
-    env: fc.array(fc.record({ name: fc.constantFrom("PORT", "HOST", "MONGO_URI", "OTHER"), value: fc.constantFrom("1", "x") }), { maxLength: 3 }),
+    env: fc.array(fc.record({ name: fc.constantFrom("PORT", "HOST", "MONGO_URI", "OTHER"), value: fc.constantFrom("1", "x") }), {
+      maxLength: 3,
+    }),
     livenessProbe: fc.constant({ tcpSocket: { port: 1234 } }),
     resources: fc.constant({ requests: { cpu: "3" } }),
   },
   { requiredKeys: ["name", "image"] },
 );
 
-const deploymentOf = (name: string, kind: string, annotations: Record<string, string>, containers: object[], namespace = "team"): V1Deployment =>
+const deploymentOf = (
+  name: string,
+  kind: string,
+  annotations: Record<string, string>,
+  containers: object[],
+  namespace = "team",
+): V1Deployment =>
   ({
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -71,7 +95,11 @@ const managedDeployment = (values: Record<string, fc.Arbitrary<string>>) =>
     })
     .map(({ name, kind, annotations, containers }) => deploymentOf(name, kind, annotations as Record<string, string>, containers));
 
-const ns = resolveNamespace("team", { "ai-workloads.io/aad-tenant-id": "8f1c4e9a-7d49-4a7a-9a5b-2d4f2e6b9c01", "ai-workloads.io/host": "a.example.com" }, DEFAULT_CLUSTER_CONFIG).settings;
+const ns = resolveNamespace(
+  "team",
+  { "ai-workloads.io/aad-tenant-id": "8f1c4e9a-7d49-4a7a-9a5b-2d4f2e6b9c01", "ai-workloads.io/host": "a.example.com" },
+  DEFAULT_CLUSTER_CONFIG,
+).settings;
 
 /** Every leaf of `value` (by key path) with its value: what the user set. */
 function leaves(value: unknown, path: string[] = []): [string[], unknown][] {
@@ -119,15 +147,17 @@ describe("properties of admission defaults", () => {
 });
 
 describe("properties of render", () => {
-  const unlabelled = fc.record({ name: dnsLabel, containers: fc.uniqueArray(userContainer, { minLength: 1, maxLength: 2, selector: c => c.name }) }).map(
-    ({ name, containers }) =>
-      ({
-        apiVersion: "apps/v1",
-        kind: "Deployment",
-        metadata: { name, namespace: "team", labels: { app: name }, annotations: { [DA.port]: "x" } },
-        spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers } } },
-      }) as KubeObject,
-  );
+  const unlabelled = fc
+    .record({ name: dnsLabel, containers: fc.uniqueArray(userContainer, { minLength: 1, maxLength: 2, selector: c => c.name }) })
+    .map(
+      ({ name, containers }) =>
+        ({
+          apiVersion: "apps/v1",
+          kind: "Deployment",
+          metadata: { name, namespace: "team", labels: { app: name }, annotations: { [DA.port]: "x" } },
+          spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers } } },
+        }) as KubeObject,
+    );
 
   it("passes unlabelled Deployments through unchanged and generates nothing for them", () => {
     fc.assert(
@@ -141,10 +171,17 @@ describe("properties of render", () => {
   });
 
   it("generates the same objects whatever the order of the input", () => {
-    const workloads = fc.uniqueArray(managedDeployment(validAnnotationValues), { minLength: 1, maxLength: 5, selector: d => d.metadata?.name });
+    const workloads = fc.uniqueArray(managedDeployment(validAnnotationValues), {
+      minLength: 1,
+      maxLength: 5,
+      selector: d => d.metadata?.name,
+    });
     fc.assert(
       fc.property(workloads, fc.infiniteStream(fc.nat()), (input, randoms) => {
-        const shuffled = [...input].map(d => ({ d, k: randoms.next().value })).sort((a, b) => a.k - b.k).map(x => x.d);
+        const shuffled = [...input]
+          .map(d => ({ d, k: randoms.next().value }))
+          .sort((a, b) => a.k - b.k)
+          .map(x => x.d);
         const a = render(input as KubeObject[], { defaultNamespace: "default" });
         const b = render(shuffled as KubeObject[], { defaultNamespace: "default" });
         expect(denials(a.problems).length > 0).toBe(denials(b.problems).length > 0);
@@ -161,7 +198,18 @@ describe("properties of render", () => {
       name: dnsLabel,
       kind: fc.oneof(fc.constantFrom(...WORKLOAD_KINDS), fc.string({ maxLength: 12 })),
       annotations: fc.dictionary(fc.constantFrom(...keys), anyValue),
-      nsAnnotations: fc.dictionary(fc.constantFrom("ai-workloads.io/host", "ai-workloads.io/gateway", "ai-workloads.io/base-path", "ai-workloads.io/aad-tenant-id", "ai-workloads.io/aad-audience", "ai-workloads.io/require-jwt", "ai-workloads.io/bogus"), anyValue),
+      nsAnnotations: fc.dictionary(
+        fc.constantFrom(
+          "ai-workloads.io/host",
+          "ai-workloads.io/gateway",
+          "ai-workloads.io/base-path",
+          "ai-workloads.io/aad-tenant-id",
+          "ai-workloads.io/aad-audience",
+          "ai-workloads.io/require-jwt",
+          "ai-workloads.io/bogus",
+        ),
+        anyValue,
+      ),
     });
     const line = /^(warning: )?[^\n/]+\/[^\n:]*: [^\n]+: [^\n]+; [^\n]+$/;
     fc.assert(

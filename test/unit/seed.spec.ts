@@ -10,7 +10,11 @@ const rendered = (): Obj[] => {
   return parseAllDocuments(result.stdout).map(d => d.toJS() as Obj);
 };
 
-const names = (objs: Obj[], kind: string): string[] => objs.filter(o => o.kind === kind).map(o => o.metadata.name).sort();
+const names = (objs: Obj[], kind: string): string[] =>
+  objs
+    .filter(o => o.kind === kind)
+    .map(o => o.metadata.name)
+    .sort();
 
 describe("seed example mlserver-openai-librechat (SPEC §9)", () => {
   const objs = rendered();

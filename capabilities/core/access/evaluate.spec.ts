@@ -45,7 +45,10 @@ describe("evaluation order [ref]: CUSTOM, DENY, then ALLOW", () => {
   });
 
   it("allow-all `rules: [{}]` allows every request ([conc] allow-all: 'This matches everything')", () => {
-    expect(run([ap("allow-all", { action: "ALLOW", rules: [{}] })], req("bar"))).toEqual({ outcome: "allow", decidedBy: "AuthorizationPolicy foo/allow-all" });
+    expect(run([ap("allow-all", { action: "ALLOW", rules: [{}] })], req("bar"))).toEqual({
+      outcome: "allow",
+      decidedBy: "AuthorizationPolicy foo/allow-all",
+    });
   });
 
   it("deny-all `action: DENY, rules: [{}]` wins over allow-all ([conc] deny-all: 'It will always deny the request even if there is another ALLOW policy')", () => {
@@ -54,13 +57,24 @@ describe("evaluation order [ref]: CUSTOM, DENY, then ALLOW", () => {
   });
 
   it("a DENY policy alone does not switch on deny-by-default ([conc] 'the deny by default behavior applies only if the workload has at least one authorization policy with the ALLOW action')", () => {
-    expect(run([ap("deny-dev", { action: "DENY", rules: [{ from: [{ source: { namespaces: ["dev"] } }] }] })], req("bar"))).toEqual({ outcome: "allow", decidedBy: "no policy" });
+    expect(run([ap("deny-dev", { action: "DENY", rules: [{ from: [{ source: { namespaces: ["dev"] } }] }] })], req("bar"))).toEqual({
+      outcome: "allow",
+      decidedBy: "no policy",
+    });
   });
 
   it("ALLOW and DENY together: DENY from not-foo, ALLOW from foo or dev ([conc] httpbin / httpbin-deny)", () => {
     const policies = [
-      ap("httpbin", { selector: { matchLabels: { app: "httpbin", version: "v1" } }, action: "ALLOW", rules: [{ from: [{ source: { namespaces: ["foo"] } }, { source: { namespaces: ["dev"] } }] }] }),
-      ap("httpbin-deny", { selector: { matchLabels: { app: "httpbin", version: "v1" } }, action: "DENY", rules: [{ from: [{ source: { notNamespaces: ["foo"] } }] }] }),
+      ap("httpbin", {
+        selector: { matchLabels: { app: "httpbin", version: "v1" } },
+        action: "ALLOW",
+        rules: [{ from: [{ source: { namespaces: ["foo"] } }, { source: { namespaces: ["dev"] } }] }],
+      }),
+      ap("httpbin-deny", {
+        selector: { matchLabels: { app: "httpbin", version: "v1" } },
+        action: "DENY",
+        rules: [{ from: [{ source: { notNamespaces: ["foo"] } }] }],
+      }),
     ];
     // From foo: not denied, allowed by the first source.
     expect(run(policies, req("foo"))).toEqual({ outcome: "allow", decidedBy: "AuthorizationPolicy foo/httpbin" });
@@ -79,25 +93,46 @@ describe("evaluation order [ref]: CUSTOM, DENY, then ALLOW", () => {
   });
 
   it("CUSTOM delegates to an external authorizer: unknown when it may match, no effect when it cannot", () => {
-    expect(run([ap("ext", { action: "CUSTOM", provider: { name: "opa" }, rules: [{ to: [{ operation: { paths: ["/admin*"] } }] }] })], req("foo", "/admin"))).toEqual({
+    expect(
+      run(
+        [ap("ext", { action: "CUSTOM", provider: { name: "opa" }, rules: [{ to: [{ operation: { paths: ["/admin*"] } }] }] })],
+        req("foo", "/admin"),
+      ),
+    ).toEqual({
       outcome: "unknown",
       decidedBy: "AuthorizationPolicy foo/ext: spec.action (CUSTOM)",
     });
-    expect(outcome([ap("ext", { action: "CUSTOM", provider: { name: "opa" }, rules: [{ to: [{ operation: { paths: ["/admin*"] } }] }] })], req("foo", "/docs"))).toBe("allow");
+    expect(
+      outcome(
+        [ap("ext", { action: "CUSTOM", provider: { name: "opa" }, rules: [{ to: [{ operation: { paths: ["/admin*"] } }] }] })],
+        req("foo", "/docs"),
+      ),
+    ).toBe("allow");
   });
 
   it("a certain DENY match decides even when another DENY is unknown; an unknown DENY alone is unknown", () => {
     const unknownDeny = ap("a-by-ip", { action: "DENY", rules: [{ from: [{ source: { ipBlocks: ["10.0.0.0/8"] } }] }] });
     const denyAll = ap("b-deny-all", { action: "DENY", rules: [{}] });
     expect(run([unknownDeny, denyAll], req("foo"))).toEqual({ outcome: "deny", decidedBy: "AuthorizationPolicy foo/b-deny-all" });
-    expect(run([unknownDeny], req("foo"))).toEqual({ outcome: "unknown", decidedBy: "AuthorizationPolicy foo/a-by-ip: spec.rules[0].from[0].source.ipBlocks" });
+    expect(run([unknownDeny], req("foo"))).toEqual({
+      outcome: "unknown",
+      decidedBy: "AuthorizationPolicy foo/a-by-ip: spec.rules[0].from[0].source.ipBlocks",
+    });
   });
 });
 
 describe("policy target [conc]", () => {
   it("a policy whose selector matches nothing does not apply", () => {
-    expect(run([ap("allow-nothing-other", { selector: { matchLabels: { app: "other" } } })], req("foo"))).toEqual({ outcome: "allow", decidedBy: "no policy" });
-    expect(outcome([ap("deny-other", { selector: { matchLabels: { app: "httpbin", version: "v2" } }, action: "DENY", rules: [{}] })], req("foo"))).toBe("allow");
+    expect(run([ap("allow-nothing-other", { selector: { matchLabels: { app: "other" } } })], req("foo"))).toEqual({
+      outcome: "allow",
+      decidedBy: "no policy",
+    });
+    expect(
+      outcome(
+        [ap("deny-other", { selector: { matchLabels: { app: "httpbin", version: "v2" } }, action: "DENY", rules: [{}] })],
+        req("foo"),
+      ),
+    ).toBe("allow");
   });
 
   it("a selector applies when the pod labels include all of it", () => {
@@ -105,13 +140,26 @@ describe("policy target [conc]", () => {
   });
 
   it("policies in the root namespace apply mesh-wide; in another namespace not at all ('If set to any other namespace, the policy only applies to the specified namespace')", () => {
-    expect(run([ap("deny-all", { action: "DENY", rules: [{}] }, "istio-system")], req("foo"))).toEqual({ outcome: "deny", decidedBy: "AuthorizationPolicy istio-system/deny-all" });
-    expect(outcome([ap("deny-httpbin", { selector: { matchLabels: { app: "httpbin" } }, action: "DENY", rules: [{}] }, "istio-system")], req("foo"))).toBe("deny");
+    expect(run([ap("deny-all", { action: "DENY", rules: [{}] }, "istio-system")], req("foo"))).toEqual({
+      outcome: "deny",
+      decidedBy: "AuthorizationPolicy istio-system/deny-all",
+    });
+    expect(
+      outcome(
+        [ap("deny-httpbin", { selector: { matchLabels: { app: "httpbin" } }, action: "DENY", rules: [{}] }, "istio-system")],
+        req("foo"),
+      ),
+    ).toBe("deny");
     expect(outcome([ap("deny-all", { action: "DENY", rules: [{}] }, "bar")], req("foo"))).toBe("allow");
   });
 
   it("targetRef(s) are not modelled", () => {
-    expect(run([ap("gw", { targetRefs: [{ kind: "Gateway", group: "gateway.networking.k8s.io", name: "gw" }], action: "DENY", rules: [{}] })], req("foo"))).toEqual({
+    expect(
+      run(
+        [ap("gw", { targetRefs: [{ kind: "Gateway", group: "gateway.networking.k8s.io", name: "gw" }], action: "DENY", rules: [{}] })],
+        req("foo"),
+      ),
+    ).toEqual({
       outcome: "unknown",
       decidedBy: "AuthorizationPolicy foo/gw: spec.targetRefs",
     });
@@ -119,7 +167,13 @@ describe("policy target [conc]", () => {
 });
 
 describe("paths [conc] value matching: the tester policy, paths ['/test/*', '*/info']", () => {
-  const tester = [ap("tester", { selector: { matchLabels: { app: "httpbin" } }, action: "ALLOW", rules: [{ to: [{ operation: { paths: ["/test/*", "*/info"] } }] }] })];
+  const tester = [
+    ap("tester", {
+      selector: { matchLabels: { app: "httpbin" } },
+      action: "ALLOW",
+      rules: [{ to: [{ operation: { paths: ["/test/*", "*/info"] } }] }],
+    }),
+  ];
   it.each([
     ["/test/abc", "allow"],
     ["/test/", "allow"],
@@ -145,7 +199,14 @@ describe("paths [conc] value matching: the tester policy, paths ['/test/*', '*/i
 
 describe("exclusion matching [conc]", () => {
   // disable-jwt-for-healthz: ALLOW { to: notPaths [/healthz], from: requestPrincipals [*] }.
-  const healthz = [ap("disable-jwt-for-healthz", { selector: { matchLabels: { app: "httpbin" } }, action: "ALLOW", rules: [{ to: [{ operation: { notPaths: ["/healthz"] } }], from: [{ source: { requestPrincipals: ["*"] } }] }] }), ra("jwt")];
+  const healthz = [
+    ap("disable-jwt-for-healthz", {
+      selector: { matchLabels: { app: "httpbin" } },
+      action: "ALLOW",
+      rules: [{ to: [{ operation: { notPaths: ["/healthz"] } }], from: [{ source: { requestPrincipals: ["*"] } }] }],
+    }),
+    ra("jwt"),
+  ];
   it.each([
     ["/api", true, "allow"],
     ["/api", false, "deny"],
@@ -157,7 +218,14 @@ describe("exclusion matching [conc]", () => {
   });
 
   // enable-jwt-for-admin: DENY { to: paths [/admin], from: notRequestPrincipals [*] } — "denies the request to the /admin path for requests without request principals".
-  const admin = [ap("enable-jwt-for-admin", { selector: { matchLabels: { app: "httpbin" } }, action: "DENY", rules: [{ to: [{ operation: { paths: ["/admin"] } }], from: [{ source: { notRequestPrincipals: ["*"] } }] }] }), ra("jwt")];
+  const admin = [
+    ap("enable-jwt-for-admin", {
+      selector: { matchLabels: { app: "httpbin" } },
+      action: "DENY",
+      rules: [{ to: [{ operation: { paths: ["/admin"] } }], from: [{ source: { notRequestPrincipals: ["*"] } }] }],
+    }),
+    ra("jwt"),
+  ];
   it.each([
     ["/admin", false, "deny"],
     ["/admin", true, "allow"],
@@ -171,7 +239,10 @@ describe("exclusion matching [conc]", () => {
     expect(outcome(p, req("foo"))).toBe("allow");
     expect(outcome(p, req("dev"))).toBe("deny");
     // "any namespace but foo" may be dev or not.
-    expect(run(p, req({ except: "foo" }))).toEqual({ outcome: "unknown", decidedBy: "AuthorizationPolicy foo/not-dev: spec.rules[0].from[0].source.notNamespaces" });
+    expect(run(p, req({ except: "foo" }))).toEqual({
+      outcome: "unknown",
+      decidedBy: "AuthorizationPolicy foo/not-dev: spec.rules[0].from[0].source.notNamespaces",
+    });
     // "any namespace but dev" is certainly not dev.
     expect(outcome(p, req({ except: "dev" }))).toBe("allow");
   });
@@ -186,12 +257,17 @@ describe("request principals come from a RequestAuthentication [ref] requestPrin
   });
   it("a RequestAuthentication in the namespace, on the pod, or in the root namespace validates it", () => {
     expect(outcome([requireJwt, ra("jwt")], req("istio-system", "/", true))).toBe("allow");
-    expect(outcome([requireJwt, ra("jwt", { selector: { matchLabels: { app: "httpbin" } } })], req("istio-system", "/", true))).toBe("allow");
+    expect(outcome([requireJwt, ra("jwt", { selector: { matchLabels: { app: "httpbin" } } })], req("istio-system", "/", true))).toBe(
+      "allow",
+    );
     expect(outcome([requireJwt, ra("jwt", {}, "istio-system")], req("istio-system", "/", true))).toBe("allow");
   });
   it("a specific principal cannot be known for a caller class", () => {
     const specific = ap("alice", { rules: [{ from: [{ source: { requestPrincipals: ["https://issuer.example/alice"] } }] }] });
-    expect(run([specific, ra("jwt")], req("foo", "/", true))).toEqual({ outcome: "unknown", decidedBy: "AuthorizationPolicy foo/alice: spec.rules[0].from[0].source.requestPrincipals" });
+    expect(run([specific, ra("jwt")], req("foo", "/", true))).toEqual({
+      outcome: "unknown",
+      decidedBy: "AuthorizationPolicy foo/alice: spec.rules[0].from[0].source.requestPrincipals",
+    });
     // Without a token there is no principal at all: certainly no match.
     expect(outcome([specific, ra("jwt")], req("foo", "/", false))).toBe("deny");
   });

@@ -126,8 +126,7 @@ const anyValue = (values: string[], one: (v: string) => Tri, at: string): Tri =>
   or(values.map(v => (v.length > 2 && v.slice(1, -1).includes("*") ? unknown(at) : one(v))));
 
 /** `requestPrincipals`: `<iss>/<sub>` of the caller's token, unknown here except that one exists. */
-const principalValues = (values: string[], present: Tri, at: string): Tri =>
-  and([present, values.includes("*") ? true : unknown(at)]);
+const principalValues = (values: string[], present: Tri, at: string): Tri => and([present, values.includes("*") ? true : unknown(at)]);
 
 function sourceField(key: string, values: string[], ctx: Context, at: string): Tri {
   const namespaces = (): Tri => anyValue(values, v => fromRelation(relateNamespace(ctx.request.source, parsePattern(v)), at), at);
@@ -155,7 +154,8 @@ function sourceField(key: string, values: string[], ctx: Context, at: string): T
 
 function operationField(key: string, values: string[], ctx: Context, at: string): Tri {
   // Path templates ({*}, {**}) follow Envoy's URI template rules: not modelled.
-  const paths = (): Tri => anyValue(values, v => (v.includes("{") ? unknown(at) : fromRelation(relatePath(ctx.request.path, parsePattern(v)), at)), at);
+  const paths = (): Tri =>
+    anyValue(values, v => (v.includes("{") ? unknown(at) : fromRelation(relatePath(ctx.request.path, parsePattern(v)), at)), at);
   switch (key) {
     case "paths":
       return paths();

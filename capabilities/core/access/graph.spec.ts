@@ -12,9 +12,19 @@ const ap = (name: string, spec: Record<string, unknown>): KubeObject => ({
   metadata: { name, namespace: "team" },
   spec,
 });
-const ra: KubeObject = { apiVersion: "security.istio.io/v1", kind: "RequestAuthentication", metadata: { name: "aad", namespace: "team" }, spec: { jwtRules: [{ issuer: "i" }] } };
+const ra: KubeObject = {
+  apiVersion: "security.istio.io/v1",
+  kind: "RequestAuthentication",
+  metadata: { name: "aad", namespace: "team" },
+  spec: { jwtRules: [{ issuer: "i" }] },
+};
 const requireJwt = (sameNamespace: boolean) =>
-  ap("require-jwt", { rules: [{ from: [{ source: { requestPrincipals: ["*"] } }] }, ...(sameNamespace ? [{ from: [{ source: { namespaces: ["team"] } }] }] : [])] });
+  ap("require-jwt", {
+    rules: [
+      { from: [{ source: { requestPrincipals: ["*"] } }] },
+      ...(sameNamespace ? [{ from: [{ source: { namespaces: ["team"] } }] }] : []),
+    ],
+  });
 
 describe("jwtRequirement: what a caller needs at /", () => {
   it.each([
@@ -22,7 +32,11 @@ describe("jwtRequirement: what a caller needs at /", () => {
     ["require-jwt with the namespace exempt", [requireJwt(true), ra], "JWT: required, same namespace exempt"],
     ["require-jwt", [requireJwt(false), ra], "JWT: required"],
     ["require-jwt without a RequestAuthentication", [requireJwt(false)], "JWT: does not help (denied from the gateway)"],
-    ["a condition", [ap("p", { rules: [{ when: [{ key: "request.headers[x]", values: ["1"] }] }] })], "JWT: unknown (see ai-workloads access)"],
+    [
+      "a condition",
+      [ap("p", { rules: [{ when: [{ key: "request.headers[x]", values: ["1"] }] }] })],
+      "JWT: unknown (see ai-workloads access)",
+    ],
   ])("%s → %s", (_, objects, expected) => {
     expect(jwtRequirement(app(), securityObjects(objects as KubeObject[]))).toBe(expected);
   });

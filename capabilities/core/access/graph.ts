@@ -86,7 +86,10 @@ export function buildGraph(model: AccessModel): Graph {
   for (const app of model.apps) {
     const appKey = `app:${app.namespace}/${app.name}`;
     const services = servicesSelecting(model.objects, app.namespace, app.labels);
-    const routes = routesTo(model.objects, services.map(s => serviceFqdn(nameOf(s), app.namespace)));
+    const routes = routesTo(
+      model.objects,
+      services.map(s => serviceFqdn(nameOf(s), app.namespace)),
+    );
     const s = app.settings;
     addNode({
       key: appKey,
@@ -140,7 +143,9 @@ export function buildGraph(model: AccessModel): Graph {
   }
 
   const order: Record<Shape, number> = { host: 0, virtualservice: 1, service: 2, app: 3 };
-  const sortedNodes = [...nodes.values()].sort((a, b) => compare(a.namespace ?? "", b.namespace ?? "") || order[a.shape] - order[b.shape] || compare(a.key, b.key));
+  const sortedNodes = [...nodes.values()].sort(
+    (a, b) => compare(a.namespace ?? "", b.namespace ?? "") || order[a.shape] - order[b.shape] || compare(a.key, b.key),
+  );
   const rank = new Map(sortedNodes.map((n, i) => [n.key, i]));
   const sortedEdges = [...edges].sort(
     (a, b) => rank.get(a.from)! - rank.get(b.from)! || rank.get(a.to)! - rank.get(b.to)! || compare(a.label ?? "", b.label ?? ""),

@@ -34,18 +34,30 @@ const policy = (name: string, spec: Record<string, unknown>, namespace = "ai"): 
 });
 
 const withNamespaceAnnotations = (objects: KubeObject[], annotations: Record<string, string>): KubeObject[] =>
-  objects.map(o => (o.kind === "Namespace" ? { ...o, metadata: { ...o.metadata, annotations: { ...o.metadata?.annotations, ...annotations } } } : o));
+  objects.map(o =>
+    o.kind === "Namespace" ? { ...o, metadata: { ...o.metadata, annotations: { ...o.metadata?.annotations, ...annotations } } } : o,
+  );
 
 describe("the seed example's access matrix", () => {
   const rows = matrixOf(seedObjects());
 
   it("runtime-openai on /: a JWT is needed from the internet, the namespace itself is exempt", () => {
-    expect(cells(rows, "runtime-openai", "/")).toEqual({ internet: "deny", "internet+jwt": "allow", "same-namespace": "allow", "other-namespace": "deny" });
+    expect(cells(rows, "runtime-openai", "/")).toEqual({
+      internet: "deny",
+      "internet+jwt": "allow",
+      "same-namespace": "allow",
+      "other-namespace": "deny",
+    });
     expect(cell(rows, "runtime-openai", "/", "internet")?.decidedBy).toBe("AuthorizationPolicy ai/ai-workloads-require-jwt");
   });
 
   it("runtime-openai on /docs: public", () => {
-    expect(cells(rows, "runtime-openai", "/docs")).toEqual({ internet: "allow", "internet+jwt": "allow", "same-namespace": "allow", "other-namespace": "allow" });
+    expect(cells(rows, "runtime-openai", "/docs")).toEqual({
+      internet: "allow",
+      "internet+jwt": "allow",
+      "same-namespace": "allow",
+      "other-namespace": "allow",
+    });
     expect(cell(rows, "runtime-openai", "/docs", "internet")?.decidedBy).toBe("AuthorizationPolicy ai/runtime-openai-public");
   });
 
@@ -57,7 +69,12 @@ describe("the seed example's access matrix", () => {
   });
 
   it("librechat-backend: not routed from the gateway, reachable from its namespace only", () => {
-    expect(cells(rows, "librechat-backend", "/")).toEqual({ internet: "not-routed", "internet+jwt": "not-routed", "same-namespace": "allow", "other-namespace": "deny" });
+    expect(cells(rows, "librechat-backend", "/")).toEqual({
+      internet: "not-routed",
+      "internet+jwt": "not-routed",
+      "same-namespace": "allow",
+      "other-namespace": "deny",
+    });
     expect(cell(rows, "librechat-backend", "/", "internet")?.decidedBy).toBe("no route");
   });
 
@@ -77,32 +94,64 @@ describe("a team's own policies change the answer", () => {
   it("a user DENY overrides the generated ALLOW", () => {
     const input = [
       ...seedObjects(),
-      policy("block-docs", { selector: { matchLabels: { "app.kubernetes.io/name": "runtime-openai" } }, action: "DENY", rules: [{ to: [{ operation: { paths: ["/docs"] } }] }] }),
+      policy("block-docs", {
+        selector: { matchLabels: { "app.kubernetes.io/name": "runtime-openai" } },
+        action: "DENY",
+        rules: [{ to: [{ operation: { paths: ["/docs"] } }] }],
+      }),
     ];
     const rows = matrixOf(input);
-    expect(cells(rows, "runtime-openai", "/docs")).toEqual({ internet: "deny", "internet+jwt": "deny", "same-namespace": "deny", "other-namespace": "deny" });
+    expect(cells(rows, "runtime-openai", "/docs")).toEqual({
+      internet: "deny",
+      "internet+jwt": "deny",
+      "same-namespace": "deny",
+      "other-namespace": "deny",
+    });
     expect(cell(rows, "runtime-openai", "/docs", "internet")?.decidedBy).toBe("AuthorizationPolicy ai/block-docs");
     // Other paths and apps are untouched.
-    expect(cells(rows, "runtime-openai", "/")).toEqual({ internet: "deny", "internet+jwt": "allow", "same-namespace": "allow", "other-namespace": "deny" });
+    expect(cells(rows, "runtime-openai", "/")).toEqual({
+      internet: "deny",
+      "internet+jwt": "allow",
+      "same-namespace": "allow",
+      "other-namespace": "deny",
+    });
   });
 
   it("a mesh-wide DENY in the root namespace applies to every app", () => {
     const rows = matrixOf([...seedObjects(), policy("deny-all", { action: "DENY", rules: [{}] }, "istio-system")]);
-    expect(rows.filter(r => r.outcome !== "not-routed").every(r => r.outcome === "deny" && r.decidedBy === "AuthorizationPolicy istio-system/deny-all")).toBe(true);
+    expect(
+      rows
+        .filter(r => r.outcome !== "not-routed")
+        .every(r => r.outcome === "deny" && r.decidedBy === "AuthorizationPolicy istio-system/deny-all"),
+    ).toBe(true);
   });
 
   it("an unmodelled field yields unknown, naming it", () => {
-    const rows = matrixOf([...seedObjects(), policy("partners", { action: "ALLOW", rules: [{ from: [{ source: { ipBlocks: ["203.0.113.0/24"] } }] }] })]);
-    expect(cell(rows, "runtime-openai", "/", "internet")).toMatchObject({ outcome: "unknown", decidedBy: "AuthorizationPolicy ai/partners: spec.rules[0].from[0].source.ipBlocks" });
+    const rows = matrixOf([
+      ...seedObjects(),
+      policy("partners", { action: "ALLOW", rules: [{ from: [{ source: { ipBlocks: ["203.0.113.0/24"] } }] }] }),
+    ]);
+    expect(cell(rows, "runtime-openai", "/", "internet")).toMatchObject({
+      outcome: "unknown",
+      decidedBy: "AuthorizationPolicy ai/partners: spec.rules[0].from[0].source.ipBlocks",
+    });
     // A certain ALLOW still decides: the unknown policy cannot take access away.
-    expect(cell(rows, "runtime-openai", "/", "same-namespace")).toMatchObject({ outcome: "allow", decidedBy: "AuthorizationPolicy ai/ai-workloads-require-jwt" });
+    expect(cell(rows, "runtime-openai", "/", "same-namespace")).toMatchObject({
+      outcome: "allow",
+      decidedBy: "AuthorizationPolicy ai/ai-workloads-require-jwt",
+    });
   });
 });
 
 describe("RequestAuthentication decides whether a JWT counts", () => {
   it("without one, internet+jwt is the same as internet", () => {
     const rows = matrixOf(withNamespaceAnnotations(seedObjects(), { "ai-workloads.io/request-auth": "false" }));
-    expect(cells(rows, "runtime-openai", "/")).toEqual({ internet: "deny", "internet+jwt": "deny", "same-namespace": "allow", "other-namespace": "deny" });
+    expect(cells(rows, "runtime-openai", "/")).toEqual({
+      internet: "deny",
+      "internet+jwt": "deny",
+      "same-namespace": "allow",
+      "other-namespace": "deny",
+    });
   });
 
   it("without require-jwt nothing is denied", () => {
@@ -118,9 +167,17 @@ describe("RequestAuthentication decides whether a JWT counts", () => {
 });
 
 describe("objects the module manages are taken as generated now (SPEC §7)", () => {
-  const generated: KubeObject = { apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", metadata: { name: "x", namespace: "ai" } };
+  const generated: KubeObject = {
+    apiVersion: "security.istio.io/v1",
+    kind: "AuthorizationPolicy",
+    metadata: { name: "x", namespace: "ai" },
+  };
   it("drops managed objects from the input, keeps unmanaged ones over generated ones of the same name", () => {
-    const managed = { ...generated, metadata: { ...generated.metadata, labels: { "app.kubernetes.io/managed-by": "ai-workloads" } }, spec: { old: true } };
+    const managed = {
+      ...generated,
+      metadata: { ...generated.metadata, labels: { "app.kubernetes.io/managed-by": "ai-workloads" } },
+      spec: { old: true },
+    };
     const unmanaged = { ...generated, spec: { mine: true } };
     expect(converge([managed], [{ ...generated, spec: { now: true } }])).toEqual([{ ...generated, spec: { now: true } }]);
     expect(converge([unmanaged], [{ ...generated, spec: { now: true } }])).toEqual([unmanaged]);
@@ -146,6 +203,8 @@ describe("formats", () => {
   it("markdown: one line per app path, one column per caller", () => {
     const md = formatMatrix(m, "markdown");
     expect(md).toContain("| namespace | app | path | internet | internet+jwt | same-namespace | other-namespace |");
-    expect(md).toContain("| ai | librechat-backend | `/` | not-routed | not-routed | allow `ai/ai-workloads-require-jwt` | deny `ai/ai-workloads-require-jwt` |");
+    expect(md).toContain(
+      "| ai | librechat-backend | `/` | not-routed | not-routed | allow `ai/ai-workloads-require-jwt` | deny `ai/ai-workloads-require-jwt` |",
+    );
   });
 });

@@ -47,7 +47,13 @@ export function requestClass(caller: Caller, namespace: string, path: string): R
 }
 
 /** One cell. In-mesh callers address the Service directly: no VirtualService, the raw path. */
-export function accessOf(model: AccessModel, sec: SecurityObjects, app: App, path: string, caller: Caller): { outcome: Outcome; decidedBy: string } {
+export function accessOf(
+  model: AccessModel,
+  sec: SecurityObjects,
+  app: App,
+  path: string,
+  caller: Caller,
+): { outcome: Outcome; decidedBy: string } {
   const workload = { namespace: app.namespace, labels: app.labels };
   if (viaGateway(caller)) {
     const routed = gatewayReach(model.objects, app.namespace, app.labels, pathSetOf(path));
@@ -61,7 +67,9 @@ export function accessMatrix(model: AccessModel): AccessMatrix {
   const sec = securityObjects(model.objects);
   const rows = model.apps.flatMap(app =>
     pathsOf(app).flatMap(path =>
-      CALLERS.map((caller): AccessRow => ({ namespace: app.namespace, app: app.name, path, caller, ...accessOf(model, sec, app, path, caller) })),
+      CALLERS.map(
+        (caller): AccessRow => ({ namespace: app.namespace, app: app.name, path, caller, ...accessOf(model, sec, app, path, caller) }),
+      ),
     ),
   );
   return { apiVersion: "ai-workloads.io/v1", kind: "AccessMatrix", rows };
@@ -86,7 +94,16 @@ export function formatTable(rows: readonly AccessRow[]): string {
   const header = ["NAMESPACE", "APP", "PATH", "CALLER", "OUTCOME", "DECIDED BY"];
   const lines = [header, ...rows.map(r => [r.namespace, r.app, r.path, r.caller, r.outcome, r.decidedBy])];
   const widths = header.map((_, i) => Math.max(...lines.map(l => l[i].length)));
-  return lines.map(l => l.map((cell, i) => cell.padEnd(widths[i])).join("   ").trimEnd()).join("\n") + "\n";
+  return (
+    lines
+      .map(l =>
+        l
+          .map((cell, i) => cell.padEnd(widths[i]))
+          .join("   ")
+          .trimEnd(),
+      )
+      .join("\n") + "\n"
+  );
 }
 
 // GitHub tables need `|` escaped even inside code spans.
@@ -115,6 +132,9 @@ export function formatMarkdown(rows: readonly AccessRow[]): string {
     });
     out.push(`| ${mdCell(namespace)} | ${mdCell(app)} | ${mdCell(mdCode(path))} | ${cells.join(" | ")} |`);
   }
-  out.push("", "Cells: the outcome, then the AuthorizationPolicy (`namespace/name`) that decided it, or for `unknown` the object and field not modelled.");
+  out.push(
+    "",
+    "Cells: the outcome, then the AuthorizationPolicy (`namespace/name`) that decided it, or for `unknown` the object and field not modelled.",
+  );
   return out.join("\n") + "\n";
 }

@@ -3,7 +3,12 @@ import { pathSetOf } from "./match";
 import { describeRoute, gatewayReach, resolveHost, routesOf } from "./routes";
 
 const labels = { app: "api" };
-const service: KubeObject = { apiVersion: "v1", kind: "Service", metadata: { name: "api", namespace: "team" }, spec: { selector: { app: "api" } } };
+const service: KubeObject = {
+  apiVersion: "v1",
+  kind: "Service",
+  metadata: { name: "api", namespace: "team" },
+  spec: { selector: { app: "api" } },
+};
 
 const vs = (name: string, http: unknown[], extra: Record<string, unknown> = {}, namespace = "team"): KubeObject => ({
   apiVersion: "networking.istio.io/v1",
@@ -68,21 +73,39 @@ describe("gateway routing to a workload", () => {
   });
 
   it("header matches, regexes and aborts are not modelled", () => {
-    expect(reach([vs("v", [{ match: [{ headers: { x: { exact: "1" } } }], route: to("api") }])], "/")).toEqual({ unknown: "VirtualService team/v: spec.http[0].match[0].headers" });
-    expect(reach([vs("v", [{ match: [{ uri: { regex: "/a.*" } }], route: to("api") }])], "/")).toEqual({ unknown: "VirtualService team/v: spec.http[0].match[0].uri" });
-    expect(reach([vs("v", [{ fault: { abort: { httpStatus: 503 } }, route: to("api") }])], "/")).toEqual({ unknown: "VirtualService team/v: spec.http[0].fault.abort" });
+    expect(reach([vs("v", [{ match: [{ headers: { x: { exact: "1" } } }], route: to("api") }])], "/")).toEqual({
+      unknown: "VirtualService team/v: spec.http[0].match[0].headers",
+    });
+    expect(reach([vs("v", [{ match: [{ uri: { regex: "/a.*" } }], route: to("api") }])], "/")).toEqual({
+      unknown: "VirtualService team/v: spec.http[0].match[0].uri",
+    });
+    expect(reach([vs("v", [{ fault: { abort: { httpStatus: 503 } }, route: to("api") }])], "/")).toEqual({
+      unknown: "VirtualService team/v: spec.http[0].fault.abort",
+    });
   });
 
   it("another VirtualService on the same gateway and host may take the requests first (order across them is not defined)", () => {
-    const objects = [vs("a", [{ match: [{ uri: { prefix: "/apps/" } }], route: to("web.team.svc.cluster.local") }]), vs("v", [moduleRoute("api", "/apps/api")])];
+    const objects = [
+      vs("a", [{ match: [{ uri: { prefix: "/apps/" } }], route: to("web.team.svc.cluster.local") }]),
+      vs("v", [moduleRoute("api", "/apps/api")]),
+    ];
     expect(reach(objects, "/")).toEqual({ unknown: "VirtualService team/a: spec.http[0]" });
     // On another host it does not compete.
-    const other = [vs("a", [{ match: [{ uri: { prefix: "/apps/" } }], route: to("web.team.svc.cluster.local") }], { hosts: ["other.example.com"] }), vs("v", [moduleRoute("api", "/apps/api")])];
+    const other = [
+      vs("a", [{ match: [{ uri: { prefix: "/apps/" } }], route: to("web.team.svc.cluster.local") }], { hosts: ["other.example.com"] }),
+      vs("v", [moduleRoute("api", "/apps/api")]),
+    ];
     expect(reach(other, "/")).toBe(true);
   });
 
   it("describes the module's route by its path, others by their matches", () => {
     expect(describeRoute(routesOf(vs("v", [moduleRoute("api", "/apps/api")]))[0])).toBe("/apps/api");
-    expect(describeRoute(routesOf(vs("v", [{ match: [{ uri: { prefix: "/api/" } }, { uri: { exact: "/api" } }], rewrite: { uri: "/v1/" }, route: to("api") }]))[0])).toBe("/api/*, /api (rewrite /v1/)");
+    expect(
+      describeRoute(
+        routesOf(
+          vs("v", [{ match: [{ uri: { prefix: "/api/" } }, { uri: { exact: "/api" } }], rewrite: { uri: "/v1/" }, route: to("api") }]),
+        )[0],
+      ),
+    ).toBe("/api/*, /api (rewrite /v1/)");
   });
 });

@@ -64,7 +64,10 @@ export interface Route {
 export function gatewayVirtualServices(objects: readonly KubeObject[]): KubeObject[] {
   return objects
     .filter(o => isVirtualService(o) && gatewaysOf(o).length > 0)
-    .sort((a, b) => compare(a.metadata?.namespace ?? "", b.metadata?.namespace ?? "") || compare(a.metadata?.name ?? "", b.metadata?.name ?? ""));
+    .sort(
+      (a, b) =>
+        compare(a.metadata?.namespace ?? "", b.metadata?.namespace ?? "") || compare(a.metadata?.name ?? "", b.metadata?.name ?? ""),
+    );
 }
 
 export const routesOf = (vs: KubeObject): Route[] =>
@@ -102,7 +105,11 @@ const asMatcher = (m: { kind: "exact" | "prefix"; value: string }): Matcher => (
 /** Whether a route catches every, some or none of a set of gateway-side paths. */
 function catches(r: Route, external: PathSet): Tri {
   const at = `${vsRef(r.vs)}: spec.http[${r.index}]`;
-  return or(uriMatches(r).map((m, k) => ("unknown" in m ? unknown(m.unknown) : fromRelation(relatePath(external, asMatcher(m)), `${at}.match[${k}]`))));
+  return or(
+    uriMatches(r).map((m, k) =>
+      "unknown" in m ? unknown(m.unknown) : fromRelation(relatePath(external, asMatcher(m)), `${at}.match[${k}]`),
+    ),
+  );
 }
 
 interface Landing {
@@ -195,7 +202,13 @@ export function describeRoute(r: Route): string {
   const rewrite = isObj(r.route.rewrite) && typeof r.route.rewrite.uri === "string" ? r.route.rewrite.uri : undefined;
   const known = ms.filter((m): m is { kind: "exact" | "prefix"; value: string } => !("unknown" in m));
   const exact = known.find(m => m.kind === "exact");
-  if (rewrite === "/" && ms.length === 2 && known.length === 2 && exact && known.some(m => m.kind === "prefix" && m.value === `${exact.value}/`)) {
+  if (
+    rewrite === "/" &&
+    ms.length === 2 &&
+    known.length === 2 &&
+    exact &&
+    known.some(m => m.kind === "prefix" && m.value === `${exact.value}/`)
+  ) {
     return exact.value;
   }
   const parts = ms.map(m => ("unknown" in m ? `(${m.unknown.replace(/^.*: /, "")})` : m.kind === "prefix" ? `${m.value}*` : m.value));

@@ -49,11 +49,20 @@ function settings(kind: WorkloadKind, over: Partial<Omit<WorkloadSettings, "ns" 
   };
 }
 
-function deployment(kind: WorkloadKind, containers: V1Container[] = [{ name: "main", image: "img" }], templateMeta?: V1PodTemplateSpec["metadata"]): V1Deployment {
+function deployment(
+  kind: WorkloadKind,
+  containers: V1Container[] = [{ name: "main", image: "img" }],
+  templateMeta?: V1PodTemplateSpec["metadata"],
+): V1Deployment {
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: { name: "app", namespace: "ai", labels: { "ai-workloads.io/kind": kind }, annotations: { "ai-workloads.io/port": String(PORTS[kind]) } },
+    metadata: {
+      name: "app",
+      namespace: "ai",
+      labels: { "ai-workloads.io/kind": kind },
+      annotations: { "ai-workloads.io/port": String(PORTS[kind]) },
+    },
     spec: {
       replicas: 2,
       selector: { matchLabels: { app: "app" } },
@@ -79,7 +88,10 @@ describe("applyDefaults", () => {
   });
 
   it("keeps the user's app.kubernetes.io/component label", () => {
-    const out = applyDefaults(deployment("mlserver", undefined, { labels: { "app.kubernetes.io/component": "model-server" } }), settings("mlserver"));
+    const out = applyDefaults(
+      deployment("mlserver", undefined, { labels: { "app.kubernetes.io/component": "model-server" } }),
+      settings("mlserver"),
+    );
     expect(out.spec?.template.metadata?.labels).toEqual({ "app.kubernetes.io/component": "model-server" });
   });
 
@@ -96,19 +108,28 @@ describe("applyDefaults", () => {
       deployment("mlserver", undefined, { annotations: { "prometheus.io/scrape": "true" } }),
       settings("mlserver", { profileName: "gpu-small", profile: GPU_SMALL }),
     );
-    expect(out.spec?.template.metadata?.annotations).toEqual({ "prometheus.io/scrape": "true", "ai-workloads.io/infra-profile": "gpu-small" });
+    expect(out.spec?.template.metadata?.annotations).toEqual({
+      "prometheus.io/scrape": "true",
+      "ai-workloads.io/infra-profile": "gpu-small",
+    });
   });
 
   it("applies the infra profile to the primary container and the pod", () => {
     const out = applyDefaults(deployment("mlserver"), settings("mlserver", { profileName: "gpu-small", profile: GPU_SMALL }));
     const pod = out.spec!.template.spec!;
-    expect(pod.containers[0].resources).toEqual({ requests: { cpu: "2", memory: "8Gi" }, limits: { memory: "16Gi", "nvidia.com/gpu": "1" } });
+    expect(pod.containers[0].resources).toEqual({
+      requests: { cpu: "2", memory: "8Gi" },
+      limits: { memory: "16Gi", "nvidia.com/gpu": "1" },
+    });
     expect(pod.nodeSelector).toEqual({ workload: "gpu" });
     expect(pod.tolerations).toEqual([{ key: "workload", operator: "Equal", value: "gpu", effect: "NoSchedule" }]);
   });
 
   it("fills the container named by containerIndex and leaves the others alone", () => {
-    const containers = [{ name: "sidecar", image: "envoy" }, { name: "server", image: "mlserver" }];
+    const containers = [
+      { name: "sidecar", image: "envoy" },
+      { name: "server", image: "mlserver" },
+    ];
     const out = applyDefaults(deployment("mlserver", containers), settings("mlserver", { containerIndex: 1 }));
     const [sidecar, server] = out.spec!.template.spec!.containers;
     expect(sidecar).toEqual({ name: "sidecar", image: "envoy" });
@@ -125,7 +146,11 @@ describe("applyDefaults", () => {
   });
 
   it.each(KINDS)("does not mutate the %s input and returns a new object", kind => {
-    const input = deployment(kind, [{ name: "main", image: "img", env: [{ name: "A", value: "1" }], ports: [{ containerPort: PORTS[kind] }] }], { labels: { app: "app" } });
+    const input = deployment(
+      kind,
+      [{ name: "main", image: "img", env: [{ name: "A", value: "1" }], ports: [{ containerPort: PORTS[kind] }] }],
+      { labels: { app: "app" } },
+    );
     const copy = structuredClone(input);
     deepFreeze(input);
     const out = applyDefaults(input, settings(kind));

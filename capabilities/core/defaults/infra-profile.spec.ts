@@ -94,26 +94,44 @@ describe("applyInfraProfile scheduling", () => {
   });
 
   it("keeps the pod's affinity parts and adds the profile's other parts", () => {
-    const mine = { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, preference: { matchExpressions: [{ key: "zone", operator: "In", values: ["a"] }] } }] } };
+    const mine = {
+      nodeAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          { weight: 1, preference: { matchExpressions: [{ key: "zone", operator: "In", values: ["a"] }] } },
+        ],
+      },
+    };
     const profile: InfraProfile = {
       affinity: {
-        nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "gpu", operator: "Exists" }] }] } },
-        podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, podAffinityTerm: { topologyKey: "kubernetes.io/hostname" } }] },
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{ matchExpressions: [{ key: "gpu", operator: "Exists" }] }],
+          },
+        },
+        podAntiAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, podAffinityTerm: { topologyKey: "kubernetes.io/hostname" } }],
+        },
       },
     };
     expect(run(profile, container(), { affinity: mine }).affinity).toEqual({
       nodeAffinity: mine.nodeAffinity,
-      podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, podAffinityTerm: { topologyKey: "kubernetes.io/hostname" } }] },
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, podAffinityTerm: { topologyKey: "kubernetes.io/hostname" } }],
+      },
     });
   });
 
   it("adds the profile's affinity to a pod without one", () => {
-    const profile: InfraProfile = { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } } } };
+    const profile: InfraProfile = {
+      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } } },
+    };
     expect(run(profile).affinity).toEqual({ nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } } });
   });
 
   it("applying a profile twice equals applying it once", () => {
-    const once = run(GPU_SMALL, container({ resources: { requests: { cpu: "1" } } }), { tolerations: [{ key: "spot", operator: "Exists" }] });
+    const once = run(GPU_SMALL, container({ resources: { requests: { cpu: "1" } } }), {
+      tolerations: [{ key: "spot", operator: "Exists" }],
+    });
     const twice = structuredClone(once);
     applyInfraProfile(twice, twice.containers[0], structuredClone(GPU_SMALL));
     expect(twice).toEqual(once);

@@ -23,6 +23,7 @@ export function applyInfraProfile(pod: V1PodSpec, c: V1Container, profile: Infra
 
   for (const part of ["nodeAffinity", "podAffinity", "podAntiAffinity"] as const) {
     const value = profile.affinity?.[part];
-    if (value !== undefined && pod.affinity?.[part] === undefined) pod.affinity = { ...(pod.affinity ?? {}), [part]: structuredClone(value) };
+    if (value !== undefined && pod.affinity?.[part] === undefined)
+      pod.affinity = { ...(pod.affinity ?? {}), [part]: structuredClone(value) };
   }
 }

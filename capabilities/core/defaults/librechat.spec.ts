@@ -24,11 +24,23 @@ function settings(over: Partial<WorkloadSettings> = {}): WorkloadSettings {
     settingsConfigMap: "chat-settings",
     selector: { app: "chat" },
     ...over,
-    ns: { name: "ai", basePath: "/apps", requestAuth: false, requireJwt: false, allowSameNamespace: true, activatedByNamespace: false, ...over.ns },
+    ns: {
+      name: "ai",
+      basePath: "/apps",
+      requestAuth: false,
+      requireJwt: false,
+      allowSameNamespace: true,
+      activatedByNamespace: false,
+      ...over.ns,
+    },
   };
 }
 
-const container = (over: Partial<V1Container> = {}): V1Container => ({ name: "chat", image: "ghcr.io/danny-avila/librechat:v0.8.0", ...over });
+const container = (over: Partial<V1Container> = {}): V1Container => ({
+  name: "chat",
+  image: "ghcr.io/danny-avila/librechat:v0.8.0",
+  ...over,
+});
 
 function run(c: V1Container, over: Partial<WorkloadSettings> = {}): V1Container {
   const copy = structuredClone(c);
@@ -100,7 +112,14 @@ describe("librechat defaults", () => {
   });
 
   it("keeps the user's PORT and HOST", () => {
-    const env = run(container({ env: [{ name: "HOST", value: "127.0.0.1" }, { name: "PORT", value: "3080" }] })).env;
+    const env = run(
+      container({
+        env: [
+          { name: "HOST", value: "127.0.0.1" },
+          { name: "PORT", value: "3080" },
+        ],
+      }),
+    ).env;
     expect(env).toEqual([
       { name: "HOST", value: "127.0.0.1" },
       { name: "PORT", value: "3080" },

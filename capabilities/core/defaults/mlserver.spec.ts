@@ -22,7 +22,15 @@ function settings(over: Partial<WorkloadSettings> = {}): WorkloadSettings {
     settingsConfigMap: "model-settings",
     selector: { app: "model" },
     ...over,
-    ns: { name: "ai", basePath: "/apps", requestAuth: false, requireJwt: false, allowSameNamespace: true, activatedByNamespace: false, ...over.ns },
+    ns: {
+      name: "ai",
+      basePath: "/apps",
+      requestAuth: false,
+      requireJwt: false,
+      allowSameNamespace: true,
+      activatedByNamespace: false,
+      ...over.ns,
+    },
   };
 }
 
@@ -40,7 +48,10 @@ function deployment(c: V1Container, podOver: Partial<V1PodSpec> = {}): V1Deploym
     apiVersion: "apps/v1",
     kind: "Deployment",
     metadata: { name: "model", namespace: "ai", labels: { "ai-workloads.io/kind": "mlserver" } },
-    spec: { selector: { matchLabels: { app: "model" } }, template: { metadata: { labels: { app: "model" } }, spec: { ...podOver, containers: [c] } } },
+    spec: {
+      selector: { matchLabels: { app: "model" } },
+      template: { metadata: { labels: { app: "model" } }, spec: { ...podOver, containers: [c] } },
+    },
   };
 }
 
@@ -168,13 +179,21 @@ describe("mlserver defaults", () => {
   });
 
   it("treats a mount at /mnt/models/ as mounted at /mnt/models", () => {
-    const pod = run(container({ volumeMounts: [{ name: "models", mountPath: "/mnt/models/" }] }), {}, { volumes: [{ name: "models", emptyDir: {} }] });
+    const pod = run(
+      container({ volumeMounts: [{ name: "models", mountPath: "/mnt/models/" }] }),
+      {},
+      { volumes: [{ name: "models", emptyDir: {} }] },
+    );
     expect(pod.volumes?.map(v => v.name)).toEqual(["models"]);
     expect(pod.containers[0].volumeMounts).toHaveLength(1);
   });
 
   it("keeps other mounts and volumes and adds the settings ones after them", () => {
-    const pod = run(container({ volumeMounts: [{ name: "cache", mountPath: "/cache" }] }), {}, { volumes: [{ name: "cache", emptyDir: {} }] });
+    const pod = run(
+      container({ volumeMounts: [{ name: "cache", mountPath: "/cache" }] }),
+      {},
+      { volumes: [{ name: "cache", emptyDir: {} }] },
+    );
     expect(pod.volumes).toEqual([
       { name: "cache", emptyDir: {} },
       { name: "mlserver-settings", configMap: { name: "model-settings", optional: true } },

@@ -43,7 +43,11 @@ function settings(over: Partial<Omit<WorkloadSettings, "ns">> = {}, ns: Partial<
   };
 }
 
-const container = (over: Partial<V1Container> = {}): V1Container => ({ name: "proxy", image: "quay.io/oauth2-proxy/oauth2-proxy:v7.12.0", ...over });
+const container = (over: Partial<V1Container> = {}): V1Container => ({
+  name: "proxy",
+  image: "quay.io/oauth2-proxy/oauth2-proxy:v7.12.0",
+  ...over,
+});
 
 function run(c: V1Container, s: WorkloadSettings = settings()): V1Container {
   const copy = structuredClone(c);
@@ -71,7 +75,10 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
-const secretEnv = (env: string, secret: string, key: string): V1EnvVar => ({ name: env, valueFrom: { secretKeyRef: { name: secret, key } } });
+const secretEnv = (env: string, secret: string, key: string): V1EnvVar => ({
+  name: env,
+  valueFrom: { secretKeyRef: { name: secret, key } },
+});
 
 describe("oauth2-proxy defaults", () => {
   it("adds every SPEC §4 flag, in order, when tenant, upstream, host and exposure are known", () => {
@@ -119,11 +126,15 @@ describe("oauth2-proxy defaults", () => {
   });
 
   it("builds the redirect-url from the route path", () => {
-    expect(flagsIn(run(container(), settings({ path: "/chat" })), "redirect-url")).toEqual(["--redirect-url=https://ai.example.com/chat/oauth2/callback"]);
+    expect(flagsIn(run(container(), settings({ path: "/chat" })), "redirect-url")).toEqual([
+      "--redirect-url=https://ai.example.com/chat/oauth2/callback",
+    ]);
   });
 
   it("builds the redirect-url without a double slash for the route path /", () => {
-    expect(flagsIn(run(container(), settings({ path: "/" })), "redirect-url")).toEqual(["--redirect-url=https://ai.example.com/oauth2/callback"]);
+    expect(flagsIn(run(container(), settings({ path: "/" })), "redirect-url")).toEqual([
+      "--redirect-url=https://ai.example.com/oauth2/callback",
+    ]);
   });
 
   it("keeps the user's args first and appends only the missing flags", () => {
@@ -197,7 +208,9 @@ describe("oauth2-proxy defaults", () => {
 
   it("does not add a credential as env when it is given as a flag", () => {
     const c = run(
-      container({ args: ["--client-id=my-client", "--client-secret-file=/secrets/client-secret", "--cookie-secret-file", "/secrets/cookie"] }),
+      container({
+        args: ["--client-id=my-client", "--client-secret-file=/secrets/client-secret", "--cookie-secret-file", "/secrets/cookie"],
+      }),
       settings({ oauth2Secret: "login-oauth2" }),
     );
     expect(c.env ?? []).toEqual([]);

@@ -8,17 +8,14 @@ const ENV_NAMES: Record<string, string[]> = {
   "email-domain": ["OAUTH2_PROXY_EMAIL_DOMAINS", "OAUTH2_PROXY_EMAIL_DOMAIN"],
 };
 
-export const envNamesOf = (flag: string): string[] =>
-  ENV_NAMES[flag] ?? [`OAUTH2_PROXY_${flag.toUpperCase().replace(/-/g, "_")}`];
+export const envNamesOf = (flag: string): string[] => ENV_NAMES[flag] ?? [`OAUTH2_PROXY_${flag.toUpperCase().replace(/-/g, "_")}`];
 
 /** Given as an arg or as its environment variable (envFrom cannot be seen at admission). */
-export const flagGiven = (c: V1Container, flag: string): boolean =>
-  hasFlag(c, flag) || envNamesOf(flag).some(name => hasEnv(c, name));
+export const flagGiven = (c: V1Container, flag: string): boolean => hasFlag(c, flag) || envNamesOf(flag).some(name => hasEnv(c, name));
 
 export const issuerUrl = (tenantId: string): string => `https://login.microsoftonline.com/${tenantId}/v2.0`;
 
-export const redirectUrl = (host: string, path: string): string =>
-  `https://${host}${path === "/" ? "" : path}/oauth2/callback`;
+export const redirectUrl = (host: string, path: string): string => `https://${host}${path === "/" ? "" : path}/oauth2/callback`;
 
 /** Flags in the order they are appended; undefined values are not known here and are skipped. */
 export function oauth2ProxyFlags(s: WorkloadSettings): [string, string | undefined][] {

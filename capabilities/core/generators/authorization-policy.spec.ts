@@ -4,10 +4,22 @@ import type { WorkloadSettings } from "../workload";
 import { generatePublicPolicy, generateRequireJwtPolicy } from "./authorization-policy";
 
 function namespace(over: Partial<NamespaceSettings> = {}): NamespaceSettings {
-  return { name: "ai", basePath: "/apps", requestAuth: true, requireJwt: true, allowSameNamespace: true, activatedByNamespace: false, ...over };
+  return {
+    name: "ai",
+    basePath: "/apps",
+    requestAuth: true,
+    requireJwt: true,
+    allowSameNamespace: true,
+    activatedByNamespace: false,
+    ...over,
+  };
 }
 
-function app(name: string, over: Partial<Omit<WorkloadSettings, "ns" | "app">> = {}, ns: Partial<NamespaceSettings> = {}): WorkloadSettings {
+function app(
+  name: string,
+  over: Partial<Omit<WorkloadSettings, "ns" | "app">> = {},
+  ns: Partial<NamespaceSettings> = {},
+): WorkloadSettings {
   return {
     app: name,
     namespace: "ai",
@@ -42,7 +54,9 @@ describe("generateRequireJwtPolicy", () => {
   });
 
   it("has only the JWT rule when allow-same-namespace is false", () => {
-    expect(generateRequireJwtPolicy(namespace({ allowSameNamespace: false }))?.spec.rules).toEqual([{ from: [{ source: { requestPrincipals: ["*"] } }] }]);
+    expect(generateRequireJwtPolicy(namespace({ allowSameNamespace: false }))?.spec.rules).toEqual([
+      { from: [{ source: { requestPrincipals: ["*"] } }] },
+    ]);
   });
 
   it("has no selector: it is namespace-wide", () => {
@@ -50,7 +64,9 @@ describe("generateRequireJwtPolicy", () => {
   });
 
   it("names its own namespace in the same-namespace rule", () => {
-    expect(generateRequireJwtPolicy(namespace({ name: "team" }))?.spec.rules?.[1]).toEqual({ from: [{ source: { namespaces: ["team"] } }] });
+    expect(generateRequireJwtPolicy(namespace({ name: "team" }))?.spec.rules?.[1]).toEqual({
+      from: [{ source: { namespaces: ["team"] } }],
+    });
   });
 
   it("gives nothing when require-jwt is false", () => {
@@ -77,15 +93,21 @@ describe("generatePublicPolicy", () => {
   });
 
   it('gives oauth2-proxy\'s "/*" as its paths', () => {
-    expect(generatePublicPolicy(app("librechat", { kind: "oauth2-proxy", publicPaths: ["/*"] }))?.spec.rules).toEqual([{ to: [{ operation: { paths: ["/*"] } }] }]);
+    expect(generatePublicPolicy(app("librechat", { kind: "oauth2-proxy", publicPaths: ["/*"] }))?.spec.rules).toEqual([
+      { to: [{ operation: { paths: ["/*"] } }] },
+    ]);
   });
 
   it("keeps every public path in order", () => {
-    expect(generatePublicPolicy(app("a", { publicPaths: ["/docs", "/static/*", "*.js"] }))?.spec.rules?.[0].to?.[0].operation.paths).toEqual(["/docs", "/static/*", "*.js"]);
+    expect(
+      generatePublicPolicy(app("a", { publicPaths: ["/docs", "/static/*", "*.js"] }))?.spec.rules?.[0].to?.[0].operation.paths,
+    ).toEqual(["/docs", "/static/*", "*.js"]);
   });
 
   it("selects by every matchLabel of the Deployment", () => {
-    expect(generatePublicPolicy(app("a", { selector: { app: "a", tier: "web" } }))?.spec.selector).toEqual({ matchLabels: { app: "a", tier: "web" } });
+    expect(generatePublicPolicy(app("a", { selector: { app: "a", tier: "web" } }))?.spec.selector).toEqual({
+      matchLabels: { app: "a", tier: "web" },
+    });
   });
 
   it("has no ownerReferences without an owner", () => {

@@ -27,6 +27,10 @@ export function generatePublicPolicy(s: WorkloadSettings, owner?: Owner): Author
     apiVersion: "security.istio.io/v1",
     kind: "AuthorizationPolicy",
     metadata: { name: publicPolicyName(s.app), namespace: s.namespace, labels: companionLabels(s.app), ...ownerReferences(owner) },
-    spec: { action: "ALLOW", selector: { matchLabels: { ...s.selector } }, rules: [{ to: [{ operation: { paths: [...s.publicPaths] } }] }] },
+    spec: {
+      action: "ALLOW",
+      selector: { matchLabels: { ...s.selector } },
+      rules: [{ to: [{ operation: { paths: [...s.publicPaths] } }] }],
+    },
   };
 }

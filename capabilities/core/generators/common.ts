@@ -14,7 +14,11 @@ export interface Owner {
 
 export const ownerReferences = (owner: Owner | undefined): { ownerReferences?: V1OwnerReference[] } =>
   owner
-    ? { ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name: owner.name, uid: owner.uid, controller: true, blockOwnerDeletion: true }] }
+    ? {
+        ownerReferences: [
+          { apiVersion: "apps/v1", kind: "Deployment", name: owner.name, uid: owner.uid, controller: true, blockOwnerDeletion: true },
+        ],
+      }
     : {};
 
 export const serviceHost = (app: string, namespace: string): string => `${app}.${namespace}.svc.cluster.local`;

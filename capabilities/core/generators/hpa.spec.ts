@@ -48,7 +48,9 @@ describe("generateHpa", () => {
 
   it("uses the annotated replica range and CPU target", () => {
     const hpa = generateHpa(settings({ autoscale: { min: 2, max: 5 }, autoscaleCpu: 80 }));
-    expect([hpa?.spec?.minReplicas, hpa?.spec?.maxReplicas, hpa?.spec?.metrics?.[0].resource?.target.averageUtilization]).toEqual([2, 5, 80]);
+    expect([hpa?.spec?.minReplicas, hpa?.spec?.maxReplicas, hpa?.spec?.metrics?.[0].resource?.target.averageUtilization]).toEqual([
+      2, 5, 80,
+    ]);
   });
 
   it("has no ownerReferences without an owner", () => {

@@ -29,8 +29,18 @@ describe("generateRequestAuthentication", () => {
       metadata: { name: "ai-workloads-aad", namespace: "ai", labels: { "app.kubernetes.io/managed-by": "ai-workloads" } },
       spec: {
         jwtRules: [
-          { issuer: `https://login.microsoftonline.com/${TENANT}/v2.0`, jwksUri: JWKS, audiences: [`api://${CLIENT}`, CLIENT], forwardOriginalToken: true },
-          { issuer: `https://sts.windows.net/${TENANT}/`, jwksUri: JWKS, audiences: [`api://${CLIENT}`, CLIENT], forwardOriginalToken: true },
+          {
+            issuer: `https://login.microsoftonline.com/${TENANT}/v2.0`,
+            jwksUri: JWKS,
+            audiences: [`api://${CLIENT}`, CLIENT],
+            forwardOriginalToken: true,
+          },
+          {
+            issuer: `https://sts.windows.net/${TENANT}/`,
+            jwksUri: JWKS,
+            audiences: [`api://${CLIENT}`, CLIENT],
+            forwardOriginalToken: true,
+          },
         ],
       },
     });

@@ -19,7 +19,14 @@ function settings(over: Partial<Omit<WorkloadSettings, "ns">> = {}): WorkloadSet
     settingsConfigMap: "runtime-openai-settings",
     selector: { app: "runtime-openai" },
     ...over,
-    ns: { name: over.namespace ?? "ai", basePath: "/apps", requestAuth: false, requireJwt: false, allowSameNamespace: true, activatedByNamespace: false },
+    ns: {
+      name: over.namespace ?? "ai",
+      basePath: "/apps",
+      requestAuth: false,
+      requireJwt: false,
+      allowSameNamespace: true,
+      activatedByNamespace: false,
+    },
   };
 }
 
@@ -46,13 +53,26 @@ describe("generateService", () => {
   });
 
   it("carries a controller ownerReference to its Deployment when the owner is known", () => {
-    expect(generateService(settings(), "http", { name: "runtime-openai", uid: "0c7a4b1e-1111-2222-3333-444455556666" }).metadata?.ownerReferences).toEqual([
-      { apiVersion: "apps/v1", kind: "Deployment", name: "runtime-openai", uid: "0c7a4b1e-1111-2222-3333-444455556666", controller: true, blockOwnerDeletion: true },
+    expect(
+      generateService(settings(), "http", { name: "runtime-openai", uid: "0c7a4b1e-1111-2222-3333-444455556666" }).metadata
+        ?.ownerReferences,
+    ).toEqual([
+      {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        name: "runtime-openai",
+        uid: "0c7a4b1e-1111-2222-3333-444455556666",
+        controller: true,
+        blockOwnerDeletion: true,
+      },
     ]);
   });
 
   it("uses the librechat port 3000 for a librechat app", () => {
-    const svc = generateService(settings({ app: "librechat-backend", kind: "librechat", port: 3000, selector: { app: "librechat-backend" } }), "http");
+    const svc = generateService(
+      settings({ app: "librechat-backend", kind: "librechat", port: 3000, selector: { app: "librechat-backend" } }),
+      "http",
+    );
     expect(svc.metadata?.name).toBe("librechat-backend");
     expect(svc.spec?.ports).toEqual([{ name: "http", port: 3000, targetPort: "http", protocol: "TCP", appProtocol: "http" }]);
   });

@@ -112,11 +112,18 @@ describe("generateVirtualService", () => {
   });
 
   it("leaves unexposed apps out of the routes", () => {
-    expect(routeNames([app("runtime-openai"), app("librechat-backend", { expose: false }), app("librechat")])).toEqual(["runtime-openai", "librechat"]);
+    expect(routeNames([app("runtime-openai"), app("librechat-backend", { expose: false }), app("librechat")])).toEqual([
+      "runtime-openai",
+      "librechat",
+    ]);
   });
 
   it("orders routes longest path first so a nested path wins over its parent", () => {
-    expect(routeNames([app("short", { path: "/x" }), app("nested", { path: "/x/chat/v2" }), app("middle", { path: "/x/chat" })])).toEqual(["nested", "middle", "short"]);
+    expect(routeNames([app("short", { path: "/x" }), app("nested", { path: "/x/chat/v2" }), app("middle", { path: "/x/chat" })])).toEqual([
+      "nested",
+      "middle",
+      "short",
+    ]);
   });
 
   it("orders routes of equal path length by name", () => {
