@@ -1,53 +1,14 @@
 import { describe, expect, it } from "@jest/globals";
 import type { V1Container } from "@kubernetes/client-node";
 import type { InfraProfile, NamespaceSettings } from "./config";
-import type { WorkloadKind } from "./constants";
 import { applyDefaults } from "./defaults";
 import { checkRouteClash, checkWorkload } from "./policy";
 import { formatProblem } from "./problems";
 import type { V1Deployment } from "./types";
 import type { WorkloadSettings } from "./workload";
+import { workloadSettings } from "./testing";
 
-const TENANT = "8f1c4e9a-7d49-4a7a-9a5b-2d4f2e6b9c01";
-const DEFAULT_PROFILE: InfraProfile = { resources: { requests: { cpu: "100m", memory: "256Mi" } } };
-const PORTS: Record<WorkloadKind, number> = { mlserver: 8000, librechat: 3000, "oauth2-proxy": 4180 };
-
-function settings(
-  kind: WorkloadKind,
-  over: Partial<Omit<WorkloadSettings, "ns" | "kind">> = {},
-  ns: Partial<NamespaceSettings> = {},
-): WorkloadSettings {
-  const app = over.app ?? (kind === "oauth2-proxy" ? "login" : kind === "librechat" ? "chat" : "model");
-  return {
-    app,
-    namespace: "ai",
-    kind,
-    containerIndex: 0,
-    port: PORTS[kind],
-    expose: true,
-    path: `/apps/${app}`,
-    publicPaths: kind === "oauth2-proxy" ? ["/*"] : [],
-    autoscale: kind === "mlserver" ? { min: 1, max: 10 } : "off",
-    autoscaleCpu: 60,
-    profileName: "default",
-    profile: DEFAULT_PROFILE,
-    settingsConfigMap: `${app}-settings`,
-    selector: { app },
-    ...over,
-    ns: {
-      name: "ai",
-      host: "ai.example.com",
-      gateway: "istio-system/ai-workloads-gateway",
-      basePath: "/apps",
-      tenantId: TENANT,
-      requestAuth: false,
-      requireJwt: false,
-      allowSameNamespace: true,
-      activatedByNamespace: false,
-      ...ns,
-    },
-  };
-}
+const settings = workloadSettings;
 
 function deployment(s: WorkloadSettings, container: Partial<V1Container> = {}): V1Deployment {
   return {

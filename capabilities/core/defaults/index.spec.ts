@@ -5,9 +5,8 @@ import type { WorkloadKind } from "../constants";
 import type { V1Deployment } from "../types";
 import type { WorkloadSettings } from "../workload";
 import { applyDefaults } from "./index";
+import { workloadSettings } from "../testing";
 
-const TENANT = "8f1c4e9a-7d49-4a7a-9a5b-2d4f2e6b9c01";
-const DEFAULT_PROFILE: InfraProfile = { resources: { requests: { cpu: "100m", memory: "256Mi" } } };
 const GPU_SMALL: InfraProfile = {
   resources: { requests: { cpu: "2", memory: "8Gi" }, limits: { memory: "16Gi", "nvidia.com/gpu": "1" } },
   nodeSelector: { workload: "gpu" },
@@ -16,38 +15,17 @@ const GPU_SMALL: InfraProfile = {
 
 const PORTS: Record<WorkloadKind, number> = { mlserver: 8000, librechat: 3000, "oauth2-proxy": 4180 };
 
-function settings(kind: WorkloadKind, over: Partial<Omit<WorkloadSettings, "ns" | "kind">> = {}): WorkloadSettings {
-  return {
-    app: "app",
-    namespace: "ai",
+const settings = (kind: WorkloadKind, over: Partial<Omit<WorkloadSettings, "ns" | "kind">> = {}): WorkloadSettings =>
+  workloadSettings(
     kind,
-    containerIndex: 0,
-    port: PORTS[kind],
-    expose: true,
-    path: "/apps/app",
-    publicPaths: kind === "oauth2-proxy" ? ["/*"] : [],
-    autoscale: kind === "mlserver" ? { min: 1, max: 10 } : "off",
-    autoscaleCpu: 60,
-    profileName: "default",
-    profile: DEFAULT_PROFILE,
-    settingsConfigMap: "app-settings",
-    selector: { app: "app" },
-    ...(kind === "oauth2-proxy" ? { upstream: "http://web.ai.svc.cluster.local:3000", oauth2Secret: "app-oauth2" } : {}),
-    ...(kind === "librechat" ? { openaiBackend: "http://runtime.ai.svc.cluster.local:8000/v1" } : {}),
-    ...over,
-    ns: {
-      name: "ai",
-      host: "ai.example.com",
-      gateway: "istio-system/gw",
-      basePath: "/apps",
-      tenantId: TENANT,
-      requestAuth: false,
-      requireJwt: false,
-      allowSameNamespace: true,
-      activatedByNamespace: false,
+    {
+      app: "app",
+      ...(kind === "oauth2-proxy" ? { upstream: "http://web.ai.svc.cluster.local:3000", oauth2Secret: "app-oauth2" } : {}),
+      ...(kind === "librechat" ? { openaiBackend: "http://runtime.ai.svc.cluster.local:8000/v1" } : {}),
+      ...over,
     },
-  };
-}
+    { gateway: "istio-system/gw" },
+  );
 
 function deployment(
   kind: WorkloadKind,

@@ -4,37 +4,12 @@ import type { V1Deployment } from "../types";
 import type { WorkloadSettings } from "../workload";
 import { applyDefaults } from "./index";
 import { applyLibrechatDefaults } from "./librechat";
+import { workloadSettings } from "../testing";
 
 const BACKEND = "http://runtime-openai.ai.svc.cluster.local:8000/v1";
 
-function settings(over: Partial<WorkloadSettings> = {}): WorkloadSettings {
-  return {
-    app: "chat",
-    namespace: "ai",
-    kind: "librechat",
-    containerIndex: 0,
-    port: 3000,
-    expose: true,
-    path: "/apps/chat",
-    publicPaths: [],
-    autoscale: "off",
-    autoscaleCpu: 60,
-    profileName: "default",
-    profile: {},
-    settingsConfigMap: "chat-settings",
-    selector: { app: "chat" },
-    ...over,
-    ns: {
-      name: "ai",
-      basePath: "/apps",
-      requestAuth: false,
-      requireJwt: false,
-      allowSameNamespace: true,
-      activatedByNamespace: false,
-      ...over.ns,
-    },
-  };
-}
+const settings = ({ ns, kind: _kind, ...over }: Partial<WorkloadSettings> = {}): WorkloadSettings =>
+  workloadSettings("librechat", { profile: {}, ...over }, { host: undefined, gateway: undefined, tenantId: undefined, ...ns });
 
 const container = (over: Partial<V1Container> = {}): V1Container => ({
   name: "chat",

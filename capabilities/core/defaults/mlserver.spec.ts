@@ -4,35 +4,10 @@ import type { V1Deployment } from "../types";
 import type { WorkloadSettings } from "../workload";
 import { applyDefaults } from "./index";
 import { applyMlserverDefaults } from "./mlserver";
+import { workloadSettings } from "../testing";
 
-function settings(over: Partial<WorkloadSettings> = {}): WorkloadSettings {
-  return {
-    app: "model",
-    namespace: "ai",
-    kind: "mlserver",
-    containerIndex: 0,
-    port: 8000,
-    expose: true,
-    path: "/apps/model",
-    publicPaths: [],
-    autoscale: { min: 1, max: 10 },
-    autoscaleCpu: 60,
-    profileName: "default",
-    profile: {},
-    settingsConfigMap: "model-settings",
-    selector: { app: "model" },
-    ...over,
-    ns: {
-      name: "ai",
-      basePath: "/apps",
-      requestAuth: false,
-      requireJwt: false,
-      allowSameNamespace: true,
-      activatedByNamespace: false,
-      ...over.ns,
-    },
-  };
-}
+const settings = ({ ns, kind: _kind, ...over }: Partial<WorkloadSettings> = {}): WorkloadSettings =>
+  workloadSettings("mlserver", { profile: {}, ...over }, { host: undefined, gateway: undefined, tenantId: undefined, ...ns });
 
 const container = (over: Partial<V1Container> = {}): V1Container => ({ name: "main", image: "seldonio/mlserver:1.6.1", ...over });
 

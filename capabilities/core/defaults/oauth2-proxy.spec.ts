@@ -5,43 +5,14 @@ import type { V1Deployment } from "../types";
 import type { WorkloadSettings } from "../workload";
 import { applyDefaults } from "./index";
 import { applyOauth2ProxyDefaults } from "./oauth2-proxy";
+import { workloadSettings } from "../testing";
 
 const TENANT = "8f1c4e9a-7d49-4a7a-9a5b-2d4f2e6b9c01";
 const UPSTREAM = "http://librechat-backend.ai.svc.cluster.local:3000";
 const ISSUER = `https://login.microsoftonline.com/${TENANT}/v2.0`;
 
-function settings(over: Partial<Omit<WorkloadSettings, "ns">> = {}, ns: Partial<NamespaceSettings> = {}): WorkloadSettings {
-  return {
-    app: "login",
-    namespace: "ai",
-    kind: "oauth2-proxy",
-    containerIndex: 0,
-    port: 4180,
-    expose: true,
-    path: "/apps/login",
-    publicPaths: ["/*"],
-    autoscale: "off",
-    autoscaleCpu: 60,
-    profileName: "default",
-    profile: {},
-    settingsConfigMap: "login-settings",
-    upstream: UPSTREAM,
-    selector: { app: "login" },
-    ...over,
-    ns: {
-      name: "ai",
-      host: "ai.example.com",
-      gateway: "istio-system/ai-workloads-gateway",
-      basePath: "/apps",
-      tenantId: TENANT,
-      requestAuth: false,
-      requireJwt: false,
-      allowSameNamespace: true,
-      activatedByNamespace: false,
-      ...ns,
-    },
-  };
-}
+const settings = (over: Partial<Omit<WorkloadSettings, "ns">> = {}, ns: Partial<NamespaceSettings> = {}): WorkloadSettings =>
+  workloadSettings("oauth2-proxy", { profile: {}, upstream: UPSTREAM, ...over }, ns);
 
 const container = (over: Partial<V1Container> = {}): V1Container => ({
   name: "proxy",

@@ -1,27 +1,14 @@
 import { describe, expect, it } from "@jest/globals";
 import type { WorkloadSettings } from "../workload";
 import { generateHpa } from "./hpa";
+import { workloadSettings } from "../testing";
 
-function settings(over: Partial<Omit<WorkloadSettings, "ns">> = {}): WorkloadSettings {
-  return {
-    app: "runtime-openai",
-    namespace: "ai",
-    kind: "mlserver",
-    containerIndex: 0,
-    port: 8000,
-    expose: true,
-    path: "/apps/runtime-openai",
-    publicPaths: [],
-    autoscale: { min: 1, max: 10 },
-    autoscaleCpu: 60,
-    profileName: "default",
-    profile: {},
-    settingsConfigMap: "runtime-openai-settings",
-    selector: { app: "runtime-openai" },
-    ...over,
-    ns: { name: "ai", basePath: "/apps", requestAuth: false, requireJwt: false, allowSameNamespace: true, activatedByNamespace: false },
-  };
-}
+const settings = (over: Partial<Omit<WorkloadSettings, "ns">> = {}): WorkloadSettings =>
+  workloadSettings(
+    "mlserver",
+    { app: "runtime-openai", profile: {}, ...over },
+    { host: undefined, gateway: undefined, tenantId: undefined },
+  );
 
 describe("generateHpa", () => {
   it("gives an autoscaling/v2 HPA <app> on the Deployment with min, max and the CPU Utilization target", () => {

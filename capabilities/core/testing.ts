@@ -1,0 +1,52 @@
+// Builders shared by the core's specs: one place that says what typical settings look like.
+import { BUILT_IN_PROFILES, type NamespaceSettings } from "./config";
+import { DEFAULT_PORT, type WorkloadKind } from "./constants";
+import type { WorkloadSettings } from "./workload";
+
+export const TEST_TENANT = "8f1c4e9a-7d49-4a7a-9a5b-2d4f2e6b9c01";
+
+const APP_OF: Record<WorkloadKind, string> = { mlserver: "model", librechat: "chat", "oauth2-proxy": "login" };
+
+/** Namespace `ai` with a host, a gateway and a tenant, and no JWT requirement. */
+export function namespaceSettings(over: Partial<NamespaceSettings> = {}): NamespaceSettings {
+  return {
+    name: "ai",
+    host: "ai.example.com",
+    gateway: "istio-system/ai-workloads-gateway",
+    basePath: "/apps",
+    tenantId: TEST_TENANT,
+    requestAuth: false,
+    requireJwt: false,
+    allowSameNamespace: true,
+    activatedByNamespace: false,
+    ...over,
+  };
+}
+
+/** What resolveWorkload gives for an unannotated Deployment of `kind` (path, names and selector follow `app`). */
+export function workloadSettings(
+  kind: WorkloadKind,
+  over: Partial<Omit<WorkloadSettings, "ns" | "kind">> = {},
+  ns: Partial<NamespaceSettings> = {},
+): WorkloadSettings {
+  const app = over.app ?? APP_OF[kind];
+  const namespace = over.namespace ?? ns.name ?? "ai";
+  return {
+    app,
+    namespace,
+    kind,
+    containerIndex: 0,
+    port: DEFAULT_PORT[kind],
+    expose: true,
+    path: `/apps/${app}`,
+    publicPaths: kind === "oauth2-proxy" ? ["/*"] : [],
+    autoscale: kind === "mlserver" ? { min: 1, max: 10 } : "off",
+    autoscaleCpu: 60,
+    profileName: "default",
+    profile: BUILT_IN_PROFILES.default,
+    settingsConfigMap: `${app}-settings`,
+    selector: { app },
+    ...over,
+    ns: namespaceSettings({ name: namespace, ...ns }),
+  };
+}
