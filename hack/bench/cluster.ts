@@ -75,7 +75,7 @@ async function startAdmission(moduleFile: string, port: number, logFile: string)
   const s = state();
   const admission = s.controllers.find(c => c.role === "admission")!;
   // The module's own admission controller's env, log level included: only the bindings differ.
-  const env = controllerEnv(s, { ...admission, port });
+  const env = { ...controllerEnv(s, { ...admission, port }), AI_WORKLOADS_BENCH_SPEC: process.env.AI_WORKLOADS_BENCH_SPEC ?? "" };
   const out = openSync(logFile, "a");
   const child = spawn(process.execPath, ["--require", LISTEN_SHIM, moduleFile], {
     cwd: join(moduleFile, ".."),
@@ -115,9 +115,18 @@ const peakRssMiB = (pid: number): number => {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
 };
 
+/** The spec the module's core makes of the benchmark's Deployment (what floor-patch returns). */
+export function mutatedSpecJson(): string {
+  const review = JSON.parse(admissionBody("CREATE", "spec").body);
+  const ns = seedObjects().find(o => o.kind === "Namespace")!;
+  const { objects } = render([ns, review.request.object], { defaultNamespace: "ai" });
+  return JSON.stringify(objects.find(o => o.kind === "Deployment")!.spec);
+}
+
 export interface AdmissionBench {
   module: LoadResult;
   floor: LoadResult;
+  floorPatch: LoadResult;
   objectBytes: number;
   rounds: number;
   concurrency: number;
@@ -128,7 +137,7 @@ export interface AdmissionBench {
  * The module's admission controller against the floor module's, alternated A/B/A/B with
  * identical bodies; each request is a mutate and then a validate of the same Deployment.
  */
-export async function benchAdmission(floorModuleFile: string, workDir: string): Promise<AdmissionBench> {
+export async function benchAdmission(floorModuleFile: string, floorPatchModuleFile: string, workDir: string): Promise<AdmissionBench> {
   const s = state();
   const ns = seedObjects().find(o => o.kind === "Namespace")!;
   await applyYaml([ns]);
@@ -138,6 +147,8 @@ export async function benchAdmission(floorModuleFile: string, workDir: string): 
   const admission = s.controllers.find(c => c.role === "admission")!;
   const floorPort = await freePort();
   const stopFloor = await startAdmission(floorModuleFile, floorPort, join(workDir, "floor.log"));
+  const floorPatchPort = await freePort();
+  const stopFloorPatch = await startAdmission(floorPatchModuleFile, floorPatchPort, join(workDir, "floor-patch.log"));
   const urls = (port: number): string[] => [
     `https://127.0.0.1:${port}/mutate/${s.apiPath}`,
     `https://127.0.0.1:${port}/validate/${s.apiPath}`,
@@ -147,19 +158,23 @@ export async function benchAdmission(floorModuleFile: string, workDir: string): 
   const seconds = 8;
   const a: LoadResult[] = [];
   const b: LoadResult[] = [];
+  const c: LoadResult[] = [];
   try {
     // Warm-up of both (JIT, connection setup, the module's mirrors).
     load(urls(admission.port), bodyFile, concurrency, 3);
     load(urls(floorPort), bodyFile, concurrency, 3);
+    load(urls(floorPatchPort), bodyFile, concurrency, 3);
     for (let r = 0; r < rounds; r++) {
       a.push(load(urls(admission.port), bodyFile, concurrency, seconds));
       b.push(load(urls(floorPort), bodyFile, concurrency, seconds));
+      c.push(load(urls(floorPatchPort), bodyFile, concurrency, seconds));
     }
     const floorPid = Number(spawnSync("pgrep", ["-f", floorModuleFile], { encoding: "utf8" }).stdout.trim().split("\n")[0]);
     const floorPeakRssMiB = floorPid ? peakRssMiB(floorPid) : NaN;
-    return { module: combine(a), floor: combine(b), objectBytes, rounds, concurrency, floorPeakRssMiB };
+    return { module: combine(a), floor: combine(b), floorPatch: combine(c), objectBytes, rounds, concurrency, floorPeakRssMiB };
   } finally {
     stopFloor();
+    stopFloorPatch();
   }
 }
 

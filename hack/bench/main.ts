@@ -10,8 +10,12 @@ const REPO = process.cwd();
 const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
 
 async function main(): Promise<void> {
-  const floorModule = process.argv[2];
-  const workDir = process.argv[3];
+  if (process.argv[2] === "--print-mutated-spec") {
+    const { mutatedSpecJson } = await import("./cluster");
+    process.stdout.write(mutatedSpecJson());
+    return;
+  }
+  const [floorModule, floorPatchModule, workDir] = process.argv.slice(2);
   const rows: [string, string, string][] = [];
   const row = (name: string, value: string, note = ""): void => {
     rows.push([name, value, note]);
@@ -32,7 +36,7 @@ async function main(): Promise<void> {
 
   // With the control plane and the module served (hack/bench/run.mjs started them).
   const { benchAdmission, benchReconcile } = await import("./cluster");
-  const adm = await benchAdmission(floorModule, workDir);
+  const adm = await benchAdmission(floorModule, floorPatchModule, workDir);
   row(
     "admission: object size",
     `${fmt(adm.objectBytes / 1024, 1)} KiB`,

@@ -29,24 +29,31 @@ buildSync({
   // The e2e harness finds the repository from its own location.
   define: { __dirname: JSON.stringify(join(REPO, "test", "e2e")) },
 });
-// Pepr builds a module from its own folder (package.json, tsconfig.json, pepr.ts): the floor
+// Pepr builds a module from its own folder (package.json, tsconfig.json, pepr.ts): each floor
 // gets one with the module's own package.json, so that only the bindings differ.
-const floorDir = join(DIR, "floor");
-rmSync(floorDir, { recursive: true, force: true });
-mkdirSync(floorDir, { recursive: true });
-symlinkSync(join(REPO, "node_modules"), join(floorDir, "node_modules"));
-copyFileSync(join(REPO, "package.json"), join(floorDir, "package.json"));
-const tsconfig = JSON.parse(readFileSync(join(REPO, "tsconfig.json"), "utf8"));
-writeFileSync(join(floorDir, "tsconfig.json"), JSON.stringify({ ...tsconfig, include: ["pepr.ts"] }, null, 2));
-writeFileSync(join(floorDir, "pepr.ts"), readFileSync(join(REPO, "hack", "bench", "floor.ts"), "utf8").replace('"../../package.json"', '"./package.json"'));
-process.stderr.write("bench: floor module build\n");
-execFileSync(process.execPath, [join(REPO, "node_modules", "pepr", "dist", "cli.js"), "build", "-o", "dist"], { cwd: floorDir, env, stdio: ["ignore", "ignore", "inherit"] });
-const floorDist = join(floorDir, "dist");
+function buildFloor(name, entry) {
+  const dir = join(DIR, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  symlinkSync(join(REPO, "node_modules"), join(dir, "node_modules"));
+  copyFileSync(join(REPO, "package.json"), join(dir, "package.json"));
+  const tsconfig = JSON.parse(readFileSync(join(REPO, "tsconfig.json"), "utf8"));
+  writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ ...tsconfig, include: ["pepr.ts"] }, null, 2));
+  writeFileSync(join(dir, "pepr.ts"), readFileSync(join(REPO, "hack", "bench", entry), "utf8").replace('"../../package.json"', '"./package.json"'));
+  process.stderr.write(`bench: ${name} module build\n`);
+  execFileSync(process.execPath, [join(REPO, "node_modules", "pepr", "dist", "cli.js"), "build", "-o", "dist"], { cwd: dir, env, stdio: ["ignore", "ignore", "inherit"] });
+  return join(dir, "dist", "pepr-ai-workloads.js");
+}
+const floorModule = buildFloor("floor", "floor.ts");
+// The module's own mutation of the benchmark's Deployment, computed by the core, for floor-patch.
+env.AI_WORKLOADS_BENCH_SPEC = join(DIR, "mutated-spec.json");
+writeFileSync(env.AI_WORKLOADS_BENCH_SPEC, execFileSync(process.execPath, [join(DIR, "bench.js"), "--print-mutated-spec"], { cwd: REPO, env, encoding: "utf8" }));
+const floorPatchModule = buildFloor("floor-patch", "floor-patch.ts");
 
 let code = 1;
 try {
   step("control plane and module up", process.execPath, [join(REPO, "hack", "e2e", "run.mjs"), "up"]);
-  const run = spawnSync(process.execPath, [join(DIR, "bench.js"), join(floorDist, "pepr-ai-workloads.js"), DIR], { cwd: REPO, env, stdio: "inherit" });
+  const run = spawnSync(process.execPath, [join(DIR, "bench.js"), floorModule, floorPatchModule, DIR], { cwd: REPO, env, stdio: "inherit" });
   code = run.status ?? 1;
 } finally {
   spawnSync(process.execPath, [join(REPO, "hack", "e2e", "run.mjs"), "down"], { cwd: REPO, env, stdio: ["ignore", "ignore", "inherit"] });
