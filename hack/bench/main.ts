@@ -52,6 +52,11 @@ async function main(): Promise<void> {
     fmt(adm.floor.rps, 0),
     `p50 ${fmt(adm.floor.p50Ms, 2)} ms, p99 ${fmt(adm.floor.p99Ms, 2)} ms, errors ${adm.floor.errors}`,
   );
+  row(
+    "admission: floor returning the module's patch, requests/s",
+    fmt(adm.floorPatch.rps, 0),
+    `p50 ${fmt(adm.floorPatch.p50Ms, 2)} ms, p99 ${fmt(adm.floorPatch.p99Ms, 2)} ms; module/floor-patch ${fmt(adm.module.rps / adm.floorPatch.rps, 2)}: the module's own share`,
+  );
   const rec = await benchReconcile(500);
   row(
     "reconcile: converge after creating 500 Deployments",
