@@ -40,9 +40,13 @@ interface Named {
   metadata?: { name?: string; namespace?: string; annotations?: Record<string, string> };
 }
 
-/** An in-memory copy of one kind, kept by a list+watch; `synced` once the first list is in. */
+/**
+ * An in-memory copy of one kind, kept by a list+watch and indexed by namespace ("" for
+ * cluster-scoped objects), so an admission reads only its namespace; `synced` once the first
+ * list is in.
+ */
 class Mirror<T extends Named> {
-  readonly items = new Map<string, T>();
+  private readonly byNamespace = new Map<string, Map<string, T>>();
   synced = false;
   private started = false;
 
@@ -54,9 +58,11 @@ class Mirror<T extends Named> {
     if (this.started) return;
     this.started = true;
     const watcher = this.open((o, phase) => {
-      const key = `${o.metadata?.namespace ?? ""}/${o.metadata?.name}`;
-      if (phase === "DELETED") this.items.delete(key);
-      else this.items.set(key, o);
+      const ns = o.metadata?.namespace ?? "";
+      const items = this.byNamespace.get(ns) ?? new Map<string, T>();
+      this.byNamespace.set(ns, items);
+      if (phase === "DELETED") items.delete(o.metadata?.name ?? "");
+      else items.set(o.metadata?.name ?? "", o);
     });
     // Items of the first list are handed over right after this event.
     watcher.events.once(WatchEvent.LIST, () => setImmediate(() => (this.synced = true)));
@@ -64,6 +70,14 @@ class Mirror<T extends Named> {
       this.started = false;
       Log.warn({ err: String(e) }, "admission mirror could not start; reading directly");
     });
+  }
+
+  inNamespace(namespace: string): T[] {
+    return [...(this.byNamespace.get(namespace)?.values() ?? [])];
+  }
+
+  get(namespace: string, name: string): T | undefined {
+    return this.byNamespace.get(namespace)?.get(name);
   }
 }
 
@@ -81,7 +95,7 @@ export async function namespaceAnnotations(namespace: string): Promise<Record<st
   if (!isNamespaceName(namespace)) return {};
   namespaces.start();
   if (namespaces.synced) {
-    const ns = namespaces.items.get(`/${namespace}`);
+    const ns = namespaces.get("", namespace);
     if (ns) return ns.metadata?.annotations ?? {};
   }
   try {
@@ -96,7 +110,7 @@ export async function namespaceAnnotations(namespace: string): Promise<Record<st
 export async function managedDeployments(namespace: string): Promise<V1Deployment[]> {
   if (!isNamespaceName(namespace)) return [];
   deployments.start();
-  if (deployments.synced) return [...deployments.items.values()].filter(d => d.metadata?.namespace === namespace);
+  if (deployments.synced) return deployments.inNamespace(namespace);
   const list = await K8s(kind.Deployment).InNamespace(namespace).WithLabel(KIND_LABEL).Get();
   return list.items as V1Deployment[];
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import type { V1Container } from "@kubernetes/client-node";
-import { type ClusterConfig, type NamespaceSettings, resolveNamespace } from "./config";
+import { BUILT_IN_PROFILES, type ClusterConfig, type NamespaceSettings, resolveNamespace } from "./config";
 import { type PlannedApp, admitDeployment, planNamespace, render } from "./plan";
 import { formatProblem } from "./problems";
 import type { KubeObject, V1Deployment } from "./types";
@@ -14,16 +14,7 @@ function cluster(over: { istio?: Partial<ClusterConfig["istio"]>; aad?: Partial<
   return {
     istio: { basePath: "/apps", ...over.istio },
     aad: { requestAuth: false, requireJwt: false, allowSameNamespace: true, ...over.aad },
-    infraProfiles: {
-      default: { resources: { requests: { cpu: "100m", memory: "256Mi" } } },
-      "cpu-small": { resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } } },
-      "cpu-medium": { resources: { requests: { cpu: "1", memory: "2Gi" }, limits: { cpu: "2", memory: "4Gi" } } },
-      "gpu-small": {
-        resources: { requests: { cpu: "2", memory: "8Gi" }, limits: { memory: "16Gi", "nvidia.com/gpu": "1" } },
-        nodeSelector: { workload: "gpu" },
-        tolerations: [{ key: "workload", operator: "Equal", value: "gpu", effect: "NoSchedule" }],
-      },
-    },
+    infraProfiles: { ...BUILT_IN_PROFILES },
   };
 }
 

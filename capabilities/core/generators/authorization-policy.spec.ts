@@ -2,43 +2,19 @@ import { describe, expect, it } from "@jest/globals";
 import type { NamespaceSettings } from "../config";
 import type { WorkloadSettings } from "../workload";
 import { generatePublicPolicy, generateRequireJwtPolicy } from "./authorization-policy";
+import { namespaceSettings, workloadSettings } from "../testing";
 
-function namespace(over: Partial<NamespaceSettings> = {}): NamespaceSettings {
-  return {
-    name: "ai",
-    basePath: "/apps",
-    requestAuth: true,
-    requireJwt: true,
-    allowSameNamespace: true,
-    activatedByNamespace: false,
-    ...over,
-  };
-}
+const namespace = (over: Partial<NamespaceSettings> = {}): NamespaceSettings =>
+  namespaceSettings({ host: undefined, gateway: undefined, tenantId: undefined, requestAuth: true, requireJwt: true, ...over });
 
-function app(
+const app = (
   name: string,
   over: Partial<Omit<WorkloadSettings, "ns" | "app">> = {},
   ns: Partial<NamespaceSettings> = {},
-): WorkloadSettings {
-  return {
-    app: name,
-    namespace: "ai",
-    kind: "mlserver",
-    containerIndex: 0,
-    port: 8000,
-    expose: true,
-    path: `/apps/${name}`,
-    publicPaths: ["/docs"],
-    autoscale: "off",
-    autoscaleCpu: 60,
-    profileName: "default",
-    profile: {},
-    settingsConfigMap: `${name}-settings`,
-    selector: { app: name },
-    ...over,
-    ns: namespace(ns),
-  };
-}
+): WorkloadSettings => ({
+  ...workloadSettings("mlserver", { app: name, publicPaths: ["/docs"], autoscale: "off", profile: {}, ...over }),
+  ns: namespace(ns),
+});
 
 describe("generateRequireJwtPolicy", () => {
   it("allows callers with a JWT, or from the same namespace when allow-same-namespace", () => {

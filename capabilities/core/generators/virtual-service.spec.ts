@@ -2,41 +2,12 @@ import { describe, expect, it } from "@jest/globals";
 import type { NamespaceSettings } from "../config";
 import type { WorkloadSettings } from "../workload";
 import { generateRoute, generateVirtualService } from "./virtual-service";
+import { namespaceSettings, workloadSettings } from "../testing";
 
-function namespace(over: Partial<NamespaceSettings> = {}): NamespaceSettings {
-  return {
-    name: "ai",
-    host: "ai.example.com",
-    gateway: "istio-system/ai-workloads-gateway",
-    basePath: "/apps",
-    requestAuth: false,
-    requireJwt: false,
-    allowSameNamespace: true,
-    activatedByNamespace: false,
-    ...over,
-  };
-}
+const namespace = (over: Partial<NamespaceSettings> = {}): NamespaceSettings => namespaceSettings({ tenantId: undefined, ...over });
 
-function app(name: string, over: Partial<Omit<WorkloadSettings, "ns" | "app">> = {}): WorkloadSettings {
-  return {
-    app: name,
-    namespace: "ai",
-    kind: "mlserver",
-    containerIndex: 0,
-    port: 8000,
-    expose: true,
-    path: `/apps/${name}`,
-    publicPaths: [],
-    autoscale: "off",
-    autoscaleCpu: 60,
-    profileName: "default",
-    profile: {},
-    settingsConfigMap: `${name}-settings`,
-    selector: { app: name },
-    ...over,
-    ns: namespace(),
-  };
-}
+const app = (name: string, over: Partial<Omit<WorkloadSettings, "ns" | "app">> = {}): WorkloadSettings =>
+  workloadSettings("mlserver", { app: name, autoscale: "off", profile: {}, ...over }, { tenantId: undefined });
 
 const routeNames = (apps: WorkloadSettings[]): string[] => (generateVirtualService(namespace(), apps)?.spec.http ?? []).map(r => r.name);
 
