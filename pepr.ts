@@ -4,6 +4,9 @@ import cfg from "./package.json";
 import { SettingsAdmission } from "./capabilities/settings-admission";
 import { WorkloadAdmission } from "./capabilities/workload-admission";
 import { CompanionSync } from "./capabilities/companion-sync";
-import { normalizeAdmissionRequest } from "./capabilities/admission-envelope";
+import { normalizeParsedBodies, peprExpress } from "./capabilities/admission-envelope";
 
-new PeprModule(cfg, [WorkloadAdmission, SettingsAdmission, CompanionSync], { beforeHook: normalizeAdmissionRequest });
+// Before the module is constructed: Pepr's controller takes its body parser from express then.
+normalizeParsedBodies(peprExpress());
+
+new PeprModule(cfg, [WorkloadAdmission, SettingsAdmission, CompanionSync]);
