@@ -1,12 +1,56 @@
 #!/usr/bin/env bash
-# Build (or reuse) kube-apiserver, kube-controller-manager, kubectl and etcd from the
+# Build (or reuse) kube-apiserver, kube-controller-manager, kubectl and etcd, and helm, from the
 # Go modules pinned in versions.env. Needs only `go` and the Go module proxy: no Docker,
-# no release tarballs. Output: $CP_BIN (see common.sh), outside the repo.
+# no release tarballs. Output: $CP_BIN and $HELM_BIN (see common.sh), outside the repo.
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
 
 STAMP="$CP_BIN/.stamp"
 want_stamp="k8s=$K8S_VERSION etcd=$ETCD_VERSION"
+
+need_go() {
+  if ! command -v go >/dev/null 2>&1; then
+    echo "controlplane: 'go' not found in PATH; install Go >= 1.24 to build the test control plane" >&2
+    exit 1
+  fi
+}
+
+# Static, stripped, reproducible-ish binaries; never let go fetch another toolchain.
+export CGO_ENABLED=0 GOTOOLCHAIN=local GO111MODULE=on
+export GOFLAGS="-buildvcs=false"
+ldflags_base="-s -w"
+
+# ---- helm ------------------------------------------------------------------------
+# helm.sh/helm/v3 has no replace directives, so `go install cmd@version` builds it with exactly
+# the dependency versions of its own go.mod. The -X flags are the ones upstream's Makefile sets:
+# the release version, and the Kubernetes version `helm template` assumes (.Capabilities.KubeVersion)
+# taken from the k8s.io/client-go it is built with. $HELM_BIN appears only once it is complete.
+build_helm() {
+  need_go
+  local start=$SECONDS hmod clientgo minor vars tmp="$HELM_CACHE/bin.tmp"
+  echo "controlplane: building helm $HELM_VERSION with $(go version) into $HELM_CACHE/bin"
+  mkdir -p "$HELM_CACHE"
+  hmod="$(cd "$HELM_CACHE" && go mod download -json "helm.sh/helm/v3@$HELM_VERSION" | jq -r .GoMod)"
+  clientgo="$(awk '$1=="k8s.io/client-go"{print $2; exit}' "$hmod")"
+  minor="${clientgo#v0.}"; minor="${minor%%.*}"
+  vars=" -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+  for pkg in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
+    vars+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$minor"
+  done
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  GOBIN="$tmp" go install -trimpath -ldflags "$ldflags_base$vars" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  rm -rf "$HELM_CACHE/bin"
+  mv "$tmp" "$HELM_CACHE/bin"
+  echo "controlplane: built helm $HELM_VERSION (client-go $clientgo) in $((SECONDS - start))s -> $HELM_BIN"
+}
+if [[ -x $HELM_BIN ]]; then
+  echo "controlplane: reusing $HELM_BIN (helm $HELM_VERSION)"
+else
+  build_helm
+fi
+
+# ---- control plane ---------------------------------------------------------------
 
 # Fast path: the stamp is written only after every binary was built, so its presence
 # (with the same versions) means there is nothing to do.
@@ -19,18 +63,9 @@ if [[ -f $STAMP && "$(cat "$STAMP")" == "$want_stamp" ]]; then
   fi
 fi
 
-if ! command -v go >/dev/null 2>&1; then
-  echo "controlplane: 'go' not found in PATH; install Go >= 1.24 to build the test control plane" >&2
-  exit 1
-fi
-
+need_go
 start=$SECONDS
 echo "controlplane: building $want_stamp with $(go version) into $CP_BIN"
-
-# Static, stripped, reproducible-ish binaries; never let go fetch another toolchain.
-export CGO_ENABLED=0 GOTOOLCHAIN=local GO111MODULE=on
-export GOFLAGS="-buildvcs=false"
-ldflags_base="-s -w"
 
 mkdir -p "$CP_CACHE"
 tmpbin="$CP_CACHE/bin.tmp"

@@ -8,3 +8,6 @@ CP_CACHE="${AI_WORKLOADS_CACHE:-$HOME/.cache/ai-workloads}/controlplane/${K8S_VE
 CP_BIN="$CP_CACHE/bin"
 CP_BINS=(kube-apiserver kube-controller-manager kubectl etcd)
 CP_RUN="${AI_WORKLOADS_RUN:-/tmp/ai-workloads-cp}"
+# helm has its own cache dir, keyed by its version only: a new K8S_VERSION does not rebuild it.
+HELM_CACHE="${AI_WORKLOADS_CACHE:-$HOME/.cache/ai-workloads}/helm/${HELM_VERSION}"
+HELM_BIN="$HELM_CACHE/bin/helm"

@@ -8,6 +8,7 @@
 #   AI_WORKLOADS_CACHE    binary cache root (default ~/.cache/ai-workloads)
 #   CP_APISERVER_PORT     apiserver secure port (default: a free port)
 #   CP_ETCD_PORT, CP_ETCD_PEER_PORT, CP_KCM_PORT   likewise
+#   K8S_VERSION, ETCD_VERSION, HELM_VERSION   see versions.env
 #   ISTIO_CRDS            CRD yaml to install (default <repo>/../shared/crds/istio-crd-all.gen.yaml;
 #                         set to "" to skip)
 #   CP_TIMEOUT            seconds to wait for each readiness step (default 120)
@@ -229,8 +230,9 @@ log "controller-manager up, default ServiceAccount exists ($(elapsed)s)"
 cat >"$CP_RUN/env" <<EOF
 # Source me: test control plane started by hack/controlplane/up.sh
 export KUBECONFIG="$CP_RUN/kubeconfig"
-export PATH="$CP_BIN:\$PATH"
+export PATH="$CP_BIN:$(dirname "$HELM_BIN"):\$PATH"
 export KUBECTL="$KUBECTL"
+export HELM="$HELM_BIN"
 export AI_WORKLOADS_RUN="$CP_RUN"
 export CP_APISERVER_URL="$SERVER"
 export CP_APISERVER_PORT="$APISERVER_PORT"

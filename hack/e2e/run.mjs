@@ -16,7 +16,7 @@
 //        repository so the module resolves node_modules), AI_WORKLOADS_RUN (control plane run dir,
 //        default $AI_WORKLOADS_E2E_DIR/cp), E2E_KEEP=1 (leave everything up after the tests),
 //        AI_WORKLOADS_E2E_PROJECT (jest project, default e2e),
-//        ISTIO_CRDS, K8S_VERSION, ETCD_VERSION, CP_TIMEOUT (see hack/controlplane/README.md).
+//        ISTIO_CRDS, K8S_VERSION, ETCD_VERSION, HELM_VERSION, CP_TIMEOUT (see hack/controlplane/README.md).
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";

@@ -226,6 +226,7 @@ export async function setup(opts: SetupOptions): Promise<E2eState> {
     cpRun: opts.cpRun,
     kubeconfig: plane.KUBECONFIG,
     kubectl: plane.KUBECTL,
+    helm: plane.HELM,
     apiserverUrl: plane.CP_APISERVER_URL,
     caFile: plane.CP_CA_FILE,
     auditLog: plane.CP_AUDIT_LOG,

@@ -41,6 +41,8 @@ export interface E2eState {
   /** Admin kubeconfig (O=system:masters). */
   kubeconfig: string;
   kubectl: string;
+  /** helm built by hack/controlplane/build.sh (HELM_VERSION in versions.env); used for `helm template` only. */
+  helm: string;
   apiserverUrl: string;
   caFile: string;
   auditLog: string;
@@ -189,6 +191,25 @@ export async function kubectlOk(args: readonly string[], opts: KubectlOptions = 
   const r = await kubectl(args, opts);
   if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed (${r.code}): ${r.stderr.trim()}`);
   return r.stdout;
+}
+
+/**
+ * Runs the pinned helm (hack/controlplane/build.sh); never rejects (look at `code`). Its config,
+ * cache and data dirs are in the e2e dir, so nothing of the user's helm setup is read or written.
+ */
+export function helm(args: readonly string[], opts: { timeoutMs?: number } = {}): Promise<Result> {
+  const s = state();
+  if (!s.helm) throw new Error(`no helm in ${STATE_FILE}: the control plane was started before helm was added; run the suite again`);
+  const home = join(s.dir, "helm");
+  return run(s.helm, args, {
+    env: {
+      KUBECONFIG: s.kubeconfig,
+      HELM_CONFIG_HOME: join(home, "config"),
+      HELM_CACHE_HOME: join(home, "cache"),
+      HELM_DATA_HOME: join(home, "data"),
+    },
+    timeoutMs: opts.timeoutMs ?? 60_000,
+  });
 }
 
 export function run(
