@@ -84,6 +84,9 @@ class Mirror<T extends Named> {
 const namespaces = new Mirror<Named>(cb => K8s(kind.Namespace).Watch(cb));
 const deployments = new Mirror<V1Deployment>(cb => K8s(kind.Deployment).WithLabel(KIND_LABEL).Watch(cb));
 
+/** One object for "no annotations", so that callers can tell an unchanged Namespace by identity. */
+const NO_ANNOTATIONS: Record<string, string> = Object.freeze({});
+
 /** A namespace name the API server can hold (RFC 1123 label); anything else is never looked up. */
 const isNamespaceName = (n: string): boolean => n.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n);
 
@@ -92,17 +95,17 @@ const isNamespaceName = (n: string): boolean => n.length <= 63 && /^[a-z0-9]([-a
  * that itself: mutating webhooks run before its NamespaceLifecycle check) or its name is not one.
  */
 export async function namespaceAnnotations(namespace: string): Promise<Record<string, string>> {
-  if (!isNamespaceName(namespace)) return {};
+  if (!isNamespaceName(namespace)) return NO_ANNOTATIONS;
   namespaces.start();
   if (namespaces.synced) {
     const ns = namespaces.get("", namespace);
-    if (ns) return ns.metadata?.annotations ?? {};
+    if (ns) return ns.metadata?.annotations ?? NO_ANNOTATIONS;
   }
   try {
     const ns = await K8s(kind.Namespace).Get(namespace);
-    return ns.metadata?.annotations ?? {};
+    return ns.metadata?.annotations ?? NO_ANNOTATIONS;
   } catch (e) {
-    if ((e as { status?: number }).status === 404) return {};
+    if ((e as { status?: number }).status === 404) return NO_ANNOTATIONS;
     throw e;
   }
 }

@@ -2,11 +2,11 @@
 // fails closed for them: an unmutated AI workload must not slip in (SPEC §6.4).
 import { Capability, type PeprMutateRequest, type PeprValidateRequest, a } from "pepr";
 import { KIND_LABEL } from "./core/constants";
-import { resolveNamespace } from "./core/config";
-import { type Admission, admitDeployment } from "./core/plan";
+import { type Admission, admitAmong } from "./core/plan";
 import { denials, formatProblem, warnings } from "./core/problems";
 import type { V1Deployment } from "./core/types";
 import { clusterConfig, managedDeployments, namespaceAnnotations } from "./cluster-state";
+import { cachedResolveNamespace, cachedSiblingSettings } from "./admission-memo";
 
 export const WorkloadAdmission = new Capability({
   name: "workload-admission",
@@ -24,10 +24,15 @@ async function admit(req: PeprMutateRequest<V1Deployment> | PeprValidateRequest<
     namespaceAnnotations(namespace),
     managedDeployments(namespace),
   ]);
-  const ns = resolveNamespace(namespace, annotations, config);
+  const ns = cachedResolveNamespace(namespace, annotations, config);
   const deployment = { ...req.Raw, metadata: { ...req.Raw.metadata, namespace } };
   const siblings = others.filter(d => d.metadata?.name !== deployment.metadata.name);
-  const result = admitDeployment(deployment, ns.settings, config, siblings);
+  const result = admitAmong(
+    deployment,
+    ns.settings,
+    config,
+    siblings.flatMap(d => cachedSiblingSettings(d, ns.settings, config) ?? []),
+  );
   return { ...result, problems: [...ns.problems, ...result.problems] };
 }
 

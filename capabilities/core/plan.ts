@@ -37,8 +37,8 @@ export function admitDeployment(
   );
 }
 
-/** As admitDeployment, with the siblings already resolved (render resolves each Deployment once). */
-function admitAmong(
+/** As admitDeployment, with the siblings already resolved (render and admission resolve each Deployment once). */
+export function admitAmong(
   deployment: V1Deployment,
   ns: NamespaceSettings,
   cluster: ClusterConfig,

@@ -18,8 +18,8 @@ export function applyInfraProfile(pod: V1PodSpec, c: V1Container, profile: Infra
   if (selector.length > 0) pod.nodeSelector = { ...(pod.nodeSelector ?? {}), ...Object.fromEntries(selector) };
 
   // Copies, so that the Deployment never shares objects with the module-wide profiles.
-  const tolerations = structuredClone(profile.tolerations ?? []).filter(t => !(pod.tolerations ?? []).some(have => equals(have, t)));
-  if (tolerations.length > 0) pod.tolerations = [...(pod.tolerations ?? []), ...tolerations];
+  const tolerations = (profile.tolerations ?? []).filter(t => !(pod.tolerations ?? []).some(have => equals(have, t)));
+  if (tolerations.length > 0) pod.tolerations = [...(pod.tolerations ?? []), ...structuredClone(tolerations)];
 
   for (const part of ["nodeAffinity", "podAffinity", "podAntiAffinity"] as const) {
     const value = profile.affinity?.[part];
