@@ -154,7 +154,7 @@ export async function benchAdmission(floorModuleFile: string, floorPatchModuleFi
     `https://127.0.0.1:${port}/validate/${s.apiPath}`,
   ];
   const concurrency = 8;
-  const rounds = 3;
+  const rounds = 5;
   const seconds = 8;
   const a: LoadResult[] = [];
   const b: LoadResult[] = [];

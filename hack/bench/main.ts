@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   row(
     "admission: floor returning the module's patch, requests/s",
     fmt(adm.floorPatch.rps, 0),
-    `p50 ${fmt(adm.floorPatch.p50Ms, 2)} ms, p99 ${fmt(adm.floorPatch.p99Ms, 2)} ms; module/floor-patch ${fmt(adm.module.rps / adm.floorPatch.rps, 2)}: the module's own share`,
+    `p50 ${fmt(adm.floorPatch.p50Ms, 2)} ms, p99 ${fmt(adm.floorPatch.p99Ms, 2)} ms; the module's own share: throughput module/floor-patch ${fmt(adm.module.rps / adm.floorPatch.rps, 2)}, p99 ${fmt(adm.module.p99Ms / adm.floorPatch.p99Ms, 2)}`,
   );
   const rec = await benchReconcile(500);
   row(

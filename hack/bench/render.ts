@@ -10,17 +10,27 @@ import { workloads } from "./workloads";
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function inProcessUs(count: number, rounds: number): number {
-  const input = workloads(count, 50);
-  render(input, { defaultNamespace: "default" }); // warm-up: JIT
-  const times: number[] = [];
+/** Frees the last run's garbage before the next is timed (bench.js runs with --expose-gc). */
+const collect = (): void => (globalThis as { gc?: () => void }).gc?.();
+
+/**
+ * µs per Deployment for each size. Sizes are timed in turn, round after round, from a collected
+ * heap, so that a size measured first (colder JIT) or after another (its garbage) is not favoured.
+ */
+function inProcessUs(counts: readonly number[], rounds: number): number[] {
+  const inputs = counts.map(n => workloads(n, 50));
+  for (const input of inputs) render(input, { defaultNamespace: "default" }); // warm-up: JIT
+  const times = counts.map(() => [] as number[]);
   for (let r = 0; r < rounds; r++) {
-    const start = process.hrtime.bigint();
-    const result = render(input, { defaultNamespace: "default" });
-    times.push(Number(process.hrtime.bigint() - start) / 1000);
-    if (result.problems.some(p => p.severity === "deny")) throw new Error("benchmark input was denied");
+    inputs.forEach((input, i) => {
+      collect();
+      const start = process.hrtime.bigint();
+      const result = render(input, { defaultNamespace: "default" });
+      times[i].push(Number(process.hrtime.bigint() - start) / 1000 / counts[i]);
+      if (result.problems.some(p => p.severity === "deny")) throw new Error("benchmark input was denied");
+    });
   }
-  return median(times) / count;
+  return times.map(median);
 }
 
 function processMs(count: number, rounds: number, cli: string): number {
@@ -50,9 +60,10 @@ export interface RenderBench {
 }
 
 export function benchRender(cli: string): RenderBench {
+  const [us1k, us10k] = inProcessUs([1000, 10000], 7);
   return {
-    us1k: inProcessUs(1000, 15),
-    us10k: inProcessUs(10000, 5),
+    us1k,
+    us10k,
     process1kMs: processMs(1000, 5, cli),
     process10kMs: processMs(10000, 3, cli),
   };

@@ -53,7 +53,11 @@ const floorPatchModule = buildFloor("floor-patch", "floor-patch.ts");
 let code = 1;
 try {
   step("control plane and module up", process.execPath, [join(REPO, "hack", "e2e", "run.mjs"), "up"]);
-  const run = spawnSync(process.execPath, [join(DIR, "bench.js"), floorModule, floorPatchModule, DIR], { cwd: REPO, env, stdio: "inherit" });
+  const run = spawnSync(process.execPath, ["--expose-gc", join(DIR, "bench.js"), floorModule, floorPatchModule, DIR], {
+    cwd: REPO,
+    env,
+    stdio: "inherit",
+  });
   code = run.status ?? 1;
 } finally {
   spawnSync(process.execPath, [join(REPO, "hack", "e2e", "run.mjs"), "down"], { cwd: REPO, env, stdio: ["ignore", "ignore", "inherit"] });
