@@ -54,12 +54,16 @@ PKI="$CP_RUN/pki"
 mkdir -p "$PKI"
 
 # ---- ports: loopback only ------------------------------------------------------
-# A port is free when nothing accepts a connection on 127.0.0.1:port.
+# A port is free when nothing accepts a connection on 127.0.0.1:port. Ports are drawn below the
+# kernel's ephemeral range: there the local end of an outgoing connection can hold a port that
+# accepts nothing, and etcd then fails with "address already in use".
+read -r EPHEMERAL_LOW _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || EPHEMERAL_LOW=32768
+(( EPHEMERAL_LOW > 12000 )) || EPHEMERAL_LOW=32768
 used_ports=" "
 free_port() {
   local p
   for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 30000))
+    p=$((10000 + RANDOM % (EPHEMERAL_LOW - 10000)))
     [[ $used_ports == *" $p "* ]] && continue
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       used_ports+="$p "

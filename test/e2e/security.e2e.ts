@@ -6,6 +6,7 @@ import { request } from "node:http";
 import { join } from "node:path";
 import {
   KIND_LABEL,
+  REPO,
   type Obj,
   applyYaml,
   deleteNamespaces,
@@ -78,6 +79,37 @@ describe("the built ClusterRole", () => {
         expect(rule.apiGroups ?? []).not.toContain("*");
       }
     }
+  });
+});
+
+describe("the README's RBAC tables", () => {
+  // Rows `| \`group\` | resources | verbs | why |`: every emitted (group, resource, verb) must be in one.
+  function documented(): Set<string> {
+    const triples = new Set<string>();
+    for (const line of readFileSync(join(REPO, "README.md"), "utf8").split("\n")) {
+      const m = /^\| `([^`]*)` \| ([^|]+) \| ([^|]+) \| [^|]+ \|$/.exec(line);
+      if (!m) continue;
+      const group = m[1] === '""' ? "" : m[1];
+      for (const resource of m[2].split(",").map(x => x.trim()))
+        for (const verb of m[3].split(",").map(x => x.trim())) triples.add(`${group} ${resource} ${verb}`);
+    }
+    return triples;
+  }
+
+  it("name every rule of the built ClusterRole and Role, with a reason", () => {
+    const listed = documented();
+    const roles = manifest().filter(o => o.kind === "ClusterRole" || o.kind === "Role") as (Obj & {
+      rules: { apiGroups?: string[]; resources?: string[]; verbs: string[] }[];
+    })[];
+    const missing = roles.flatMap(r =>
+      r.rules.flatMap(rule =>
+        (rule.apiGroups ?? [""]).flatMap(g =>
+          (rule.resources ?? []).flatMap(res => rule.verbs.map(v => `${g} ${res} ${v}`).filter(t => !listed.has(t))),
+        ),
+      ),
+    );
+    expect(listed.size).toBeGreaterThan(0);
+    expect(missing).toEqual([]);
   });
 });
 
