@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildSync } from "esbuild";
+import { bundleWithHarness } from "../e2e/bundle.mjs";
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const DIR = join(REPO, ".tmp", "bench");
@@ -18,17 +18,7 @@ const step = (what, cmd, args) => {
 };
 
 step("CLI bundle", process.execPath, [join(REPO, "hack", "build-cli.mjs")]);
-buildSync({
-  entryPoints: [join(REPO, "hack", "bench", "main.ts")],
-  outfile: join(DIR, "bench.js"),
-  bundle: true,
-  platform: "node",
-  target: "node20",
-  format: "cjs",
-  logLevel: "warning",
-  // The e2e harness finds the repository from its own location.
-  define: { __dirname: JSON.stringify(join(REPO, "test", "e2e")) },
-});
+bundleWithHarness(join(REPO, "hack", "bench", "main.ts"), join(DIR, "bench.js"));
 // Pepr builds a module from its own folder (package.json, tsconfig.json, pepr.ts): each floor
 // gets one with the module's own package.json, so that only the bindings differ.
 function buildFloor(name, entry) {
@@ -39,15 +29,25 @@ function buildFloor(name, entry) {
   copyFileSync(join(REPO, "package.json"), join(dir, "package.json"));
   const tsconfig = JSON.parse(readFileSync(join(REPO, "tsconfig.json"), "utf8"));
   writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ ...tsconfig, include: ["pepr.ts"] }, null, 2));
-  writeFileSync(join(dir, "pepr.ts"), readFileSync(join(REPO, "hack", "bench", entry), "utf8").replace('"../../package.json"', '"./package.json"'));
+  writeFileSync(
+    join(dir, "pepr.ts"),
+    readFileSync(join(REPO, "hack", "bench", entry), "utf8").replace('"../../package.json"', '"./package.json"'),
+  );
   process.stderr.write(`bench: ${name} module build\n`);
-  execFileSync(process.execPath, [join(REPO, "node_modules", "pepr", "dist", "cli.js"), "build", "-o", "dist"], { cwd: dir, env, stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync(process.execPath, [join(REPO, "node_modules", "pepr", "dist", "cli.js"), "build", "-o", "dist"], {
+    cwd: dir,
+    env,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   return join(dir, "dist", "pepr-ai-workloads.js");
 }
 const floorModule = buildFloor("floor", "floor.ts");
 // The module's own mutation of the benchmark's Deployment, computed by the core, for floor-patch.
 env.AI_WORKLOADS_BENCH_SPEC = join(DIR, "mutated-spec.json");
-writeFileSync(env.AI_WORKLOADS_BENCH_SPEC, execFileSync(process.execPath, [join(DIR, "bench.js"), "--print-mutated-spec"], { cwd: REPO, env, encoding: "utf8" }));
+writeFileSync(
+  env.AI_WORKLOADS_BENCH_SPEC,
+  execFileSync(process.execPath, [join(DIR, "bench.js"), "--print-mutated-spec"], { cwd: REPO, env, encoding: "utf8" }),
+);
 const floorPatchModule = buildFloor("floor-patch", "floor-patch.ts");
 
 let code = 1;

@@ -22,7 +22,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { createRequire } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildSync } from "esbuild";
+import { bundleWithHarness } from "./bundle.mjs";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const DIR = resolve(process.env.AI_WORKLOADS_E2E_DIR ?? join(REPO, ".tmp", "e2e"));
@@ -75,17 +75,7 @@ let environment;
 function loadEnvironment() {
   if (environment) return environment;
   const out = join(DIR, "environment.cjs");
-  buildSync({
-    entryPoints: [join(REPO, "test", "e2e", "environment.ts")],
-    outfile: out,
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "cjs",
-    logLevel: "warning",
-    // harness.ts finds the repository from its own location.
-    define: { __dirname: JSON.stringify(join(REPO, "test", "e2e")) },
-  });
+  bundleWithHarness(join(REPO, "test", "e2e", "environment.ts"), out);
   process.env.AI_WORKLOADS_E2E_DIR = DIR;
   environment = createRequire(import.meta.url)(out);
   return environment;

@@ -2,6 +2,7 @@
 // SPEC §6.1 is refused with exactly the lines the offline CLI prints for the same manifest
 // (SPEC §6.3), and warnings reach the client.
 import {
+  DEPLOYMENT_WEBHOOK,
   KIND_LABEL,
   type Obj,
   applyYaml,
@@ -18,15 +19,13 @@ import {
   subsetMismatches,
   expectModuleAlive,
 } from "./harness";
+import { TEST_TENANT } from "../../capabilities/core/testing";
 import { render, renderObjects } from "./render";
 
 jest.setTimeout(180_000);
 
 // A module process that dies during the suite fails it (the watcher can crash on a failing watch).
 afterAll(() => expectModuleAlive());
-
-const TENANT = "8f1c4e9a-7d49-4a7a-9a5b-2d4f2e6b9c01";
-const DEPLOYMENT_WEBHOOK = "deployments.pepr-ai-workloads.pepr.dev";
 
 let configFile: string;
 beforeAll(async () => {
@@ -149,7 +148,7 @@ const DEPLOYMENT_DENIALS: DenyCase[] = [
   },
   {
     name: "malformed upstream reference",
-    ns: { "ai-workloads.io/aad-tenant-id": TENANT },
+    ns: { "ai-workloads.io/aad-tenant-id": TEST_TENANT },
     object: ns =>
       deployment(ns, "app", "oauth2-proxy", { "ai-workloads.io/upstream": "chat:99999", "ai-workloads.io/oauth2-secret": "chat-oauth2" }),
   },
@@ -165,7 +164,7 @@ const DEPLOYMENT_DENIALS: DenyCase[] = [
   },
   {
     name: "oauth2-proxy without upstream",
-    ns: { "ai-workloads.io/aad-tenant-id": TENANT },
+    ns: { "ai-workloads.io/aad-tenant-id": TEST_TENANT },
     object: ns => deployment(ns, "app", "oauth2-proxy", { "ai-workloads.io/oauth2-secret": "app-oauth2" }),
   },
   {
@@ -175,7 +174,7 @@ const DEPLOYMENT_DENIALS: DenyCase[] = [
   },
   {
     name: "oauth2-proxy without credentials",
-    ns: { "ai-workloads.io/aad-tenant-id": TENANT },
+    ns: { "ai-workloads.io/aad-tenant-id": TEST_TENANT },
     object: ns => deployment(ns, "app", "oauth2-proxy", { "ai-workloads.io/upstream": "chat" }),
   },
   {
@@ -280,7 +279,7 @@ describe("an admitted Deployment with a warning (SPEC §6.2)", () => {
             image: "quay.io/oauth2-proxy/oauth2-proxy:v7.7.1",
             args: [
               "--cookie-secret=0123456789abcdef0123456789abcdef",
-              `--oidc-issuer-url=https://login.microsoftonline.com/${TENANT}/v2.0`,
+              `--oidc-issuer-url=https://login.microsoftonline.com/${TEST_TENANT}/v2.0`,
             ],
             env: [
               { name: "OAUTH2_PROXY_CLIENT_ID", value: "id" },

@@ -18,6 +18,8 @@ export const LISTEN_SHIM = join(REPO, "hack", "e2e", "loopback-listen.cjs");
 
 export const KIND_LABEL = "ai-workloads.io/kind";
 export const CONFIG_MAP_NAME = "ai-workloads-config";
+/** The webhook for labelled Deployments, as API server messages name it. */
+export const DEPLOYMENT_WEBHOOK = "deployments.pepr-ai-workloads.pepr.dev";
 
 // ---- state ----------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { EXAMPLES } from "../unit/examples";
 import {
+  DEPLOYMENT_WEBHOOK,
   KIND_LABEL,
   type Obj,
   REPO,
@@ -29,7 +30,6 @@ jest.setTimeout(300_000);
 // A module process that dies during the suite fails it (the watcher can crash on a failing watch).
 afterAll(() => expectModuleAlive());
 
-const DEPLOYMENT_WEBHOOK = "deployments.pepr-ai-workloads.pepr.dev";
 const CLUSTER_SCOPED = new Set(["Namespace"]);
 const REVISION = "deployment.kubernetes.io/revision";
 const PEPR_STATUS = "ai-workloads.pepr.dev/workload-admission";

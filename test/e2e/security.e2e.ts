@@ -18,6 +18,7 @@ import {
   waitFor,
   getObject,
 } from "./harness";
+import { TEST_TENANT } from "../../capabilities/core/testing";
 
 jest.setTimeout(300_000);
 afterAll(() => expectModuleAlive());
@@ -63,11 +64,12 @@ describe("webhooks", () => {
   });
 });
 
+type Role = Obj & { rules: { apiGroups?: string[]; resources?: string[]; verbs: string[] }[] };
+const builtRoles = (): Role[] => manifest().filter(o => o.kind === "ClusterRole" || o.kind === "Role") as Role[];
+
 describe("the built ClusterRole", () => {
   it("has no wildcard resources, verbs or API groups", () => {
-    const roles = manifest().filter(o => o.kind === "ClusterRole" || o.kind === "Role") as (Obj & {
-      rules: { apiGroups?: string[]; resources?: string[]; verbs: string[] }[];
-    })[];
+    const roles = builtRoles();
     expect(roles.length).toBeGreaterThan(0);
     for (const r of roles) {
       console.log(
@@ -98,9 +100,7 @@ describe("the README's RBAC tables", () => {
 
   it("name every rule of the built ClusterRole and Role, with a reason", () => {
     const listed = documented();
-    const roles = manifest().filter(o => o.kind === "ClusterRole" || o.kind === "Role") as (Obj & {
-      rules: { apiGroups?: string[]; resources?: string[]; verbs: string[] }[];
-    })[];
+    const roles = builtRoles();
     const missing = roles.flatMap(r =>
       r.rules.flatMap(rule =>
         (rule.apiGroups ?? [""]).flatMap(g =>
@@ -120,7 +120,7 @@ describe("secret values", () => {
   it("given as literals in a Deployment, appear in no log", async () => {
     const clientSecret = `S3cr3tValue${randomBytes(8).toString("hex")}`;
     const cookieSecret = `C00k1eValue${randomBytes(8).toString("hex")}`;
-    await freshNamespace(ns, { "ai-workloads.io/aad-tenant-id": "8f1c4e9a-7d49-4a7a-9a5b-2d4f2e6b9c01" });
+    await freshNamespace(ns, { "ai-workloads.io/aad-tenant-id": TEST_TENANT });
     const d = {
       apiVersion: "apps/v1",
       kind: "Deployment",

@@ -1,6 +1,7 @@
 // What reaches the module, and what does not depend on it (SPEC §2, §6.4), seen from the API
 // server: its audit log (mutation annotations, writes per user) and its webhook metrics.
 import {
+  DEPLOYMENT_WEBHOOK,
   KIND_LABEL,
   type Obj,
   applyYaml,
@@ -27,7 +28,6 @@ jest.setTimeout(180_000);
 // A module process that dies during the suite fails it (the watcher can crash on a failing watch).
 afterAll(() => expectModuleAlive());
 
-const DEPLOYMENT_WEBHOOK = "deployments.pepr-ai-workloads.pepr.dev";
 const NS_WEBHOOK = "namespaces.pepr-ai-workloads.pepr.dev";
 const CONFIG_WEBHOOK = "config.pepr-ai-workloads.pepr.dev";
 
