@@ -25,8 +25,11 @@ export async function clusterConfig(): Promise<ClusterConfig> {
   readAt = Date.now();
   try {
     const cm = await K8s(kind.ConfigMap).InNamespace(configNamespace()).Get(CONFIG_MAP_NAME);
-    const parsed = parseClusterConfig(cm.data?.[CONFIG_MAP_KEY] ?? "");
-    if (parsed.ok) lastValid = parsed.config;
+    // A ConfigMap without the key is not a valid config (SPEC §12.4); an empty key is the built-in defaults.
+    const text = cm.data?.[CONFIG_MAP_KEY];
+    const parsed = text === undefined ? undefined : parseClusterConfig(text);
+    if (parsed?.ok) lastValid = parsed.config;
+    else if (!parsed) Log.warn(`ai-workloads-config has no ${CONFIG_MAP_KEY}; keeping the last valid config`);
     else Log.warn({ findings: parsed.findings.length }, "ai-workloads-config is invalid; keeping the last valid config");
   } catch (e) {
     // 404: no ConfigMap means built-in defaults; anything else keeps the last valid config.
@@ -70,6 +73,10 @@ class Mirror<T extends Named> {
       this.started = false;
       Log.warn({ err: String(e) }, "admission mirror could not start; reading directly");
     });
+  }
+
+  namespaces(): string[] {
+    return [...this.byNamespace.entries()].filter(([, items]) => items.size > 0).map(([ns]) => ns);
   }
 
   inNamespace(namespace: string): T[] {
@@ -116,4 +123,17 @@ export async function managedDeployments(namespace: string): Promise<V1Deploymen
   if (deployments.synced) return deployments.inNamespace(namespace);
   const list = await K8s(kind.Deployment).InNamespace(namespace).WithLabel(KIND_LABEL).Get();
   return list.items as V1Deployment[];
+}
+
+/** Every namespace that holds a managed Deployment, with those Deployments (routes across namespaces, SPEC §12.6). */
+export async function managedDeploymentsByNamespace(): Promise<Map<string, V1Deployment[]>> {
+  deployments.start();
+  if (deployments.synced) return new Map(deployments.namespaces().map(ns => [ns, deployments.inNamespace(ns)]));
+  const list = await K8s(kind.Deployment).WithLabel(KIND_LABEL).Get();
+  const byNamespace = new Map<string, V1Deployment[]>();
+  for (const d of list.items as V1Deployment[]) {
+    const ns = d.metadata?.namespace ?? "";
+    byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), d]);
+  }
+  return byNamespace;
 }

@@ -8,6 +8,7 @@ import { isManaged } from "./core/workload";
 import { configNamespace } from "./cluster-state";
 import { kubeClusterApi } from "./reconcile/kube-api";
 import { Reconciler } from "./reconcile/reconciler";
+import { RESYNC_ENV, resyncInterval } from "./reconcile/resync";
 
 export const CompanionSync = new Capability({
   name: "companion-sync",
@@ -28,9 +29,6 @@ RegisterKind(AuthorizationPolicy, {
   plural: "authorizationpolicies",
 });
 
-/** A full pass over every namespace of interest, besides the watch events. */
-const RESYNC_MS = 10 * 60_000;
-
 let started: { reconciler: Reconciler; ready: Promise<void> } | undefined;
 /** Namespaces where the module has state: an unlabelled Deployment there may just have lost its label. */
 const known = new Set<string>();
@@ -50,7 +48,11 @@ function reconciler(): { reconciler: Reconciler; ready: Promise<void> } {
       }
     }
   })();
-  setInterval(() => void ready.then(() => r.resyncAll()).catch(e => Log.error({ err: String(e) }, "resync failed")), RESYNC_MS).unref();
+  // A full pass over every namespace of interest, besides the watch events.
+  const resync = resyncInterval(process.env[RESYNC_ENV]);
+  if (resync.ignored !== undefined)
+    Log.warn({ [RESYNC_ENV]: resync.ignored }, "not a whole number of seconds >= 1; resyncing every 10 minutes");
+  setInterval(() => void ready.then(() => r.resyncAll()).catch(e => Log.error({ err: String(e) }, "resync failed")), resync.ms).unref();
   started = { reconciler: r, ready };
   return started;
 }

@@ -1,9 +1,14 @@
 // Namespaces with ai-workloads.io/* annotations and the cluster config ConfigMap are checked
 // before they are stored, so that a typo is refused where it is made (SPEC §6.1).
 import { Capability, a } from "pepr";
+import type { V1Namespace } from "@kubernetes/client-node";
 import { ANNOTATION_PREFIX, CONFIG_MAP_KEY, CONFIG_MAP_NAME } from "./core/constants";
-import { DEFAULT_CLUSTER_CONFIG, parseClusterConfig, resolveNamespace } from "./core/config";
-import { formatProblem } from "./core/problems";
+import { DEFAULT_CLUSTER_CONFIG, namespaceObject, parseClusterConfig, resolveNamespace } from "./core/config";
+import { checkJwtWithoutRequestAuth, routeClashes } from "./core/policy";
+import { deny, formatProblem } from "./core/problems";
+import { resolveWorkload } from "./core/workload";
+import { clusterConfig, managedDeploymentsByNamespace, namespaceAnnotations } from "./cluster-state";
+import { cachedResolveNamespace, cachedSiblingSettings } from "./admission-memo";
 
 export const SettingsAdmission = new Capability({
   name: "settings-admission",
@@ -12,14 +17,51 @@ export const SettingsAdmission = new Capability({
 
 const { When } = SettingsAdmission;
 
+const hasOurs = (ns: V1Namespace | undefined): boolean =>
+  Object.keys(ns?.metadata?.annotations ?? {}).some(k => k.startsWith(ANNOTATION_PREFIX));
+
+/** The route clashes the namespace's managed Deployments would have under these annotations (SPEC §12.2, §12.6). */
+async function clashesUnder(name: string, annotations: Record<string, string>): Promise<string[]> {
+  const config = await clusterConfig();
+  const stored = await managedDeploymentsByNamespace();
+  const ns = resolveNamespace(name, annotations, config).settings;
+  const apps = (stored.get(name) ?? []).flatMap(d => resolveWorkload(d, ns, config).settings ?? []);
+  if (apps.length === 0) return [];
+  const elsewhere = [];
+  for (const [other, deployments] of stored) {
+    if (other === name) continue;
+    const settings = cachedResolveNamespace(other, await namespaceAnnotations(other), config).settings;
+    elsewhere.push(...deployments.flatMap(d => cachedSiblingSettings(d, settings, config) ?? []));
+  }
+  return routeClashes(apps, elsewhere);
+}
+
 When(a.Namespace)
   .IsCreatedOrUpdated()
-  .Validate(req => {
+  .Validate(async req => {
+    if (!hasOurs(req.Raw) && !hasOurs(req.OldResource)) return req.Approve();
+    const name = req.Raw.metadata?.name ?? "";
     const annotations = req.Raw.metadata?.annotations ?? {};
-    if (!Object.keys(annotations).some(k => k.startsWith(ANNOTATION_PREFIX))) return req.Approve();
-    // Only the annotations' own form is checked here, so the cluster config is not needed.
-    const { problems } = resolveNamespace(req.Raw.metadata?.name ?? "", annotations, DEFAULT_CLUSTER_CONFIG);
-    return problems.length > 0 ? req.Deny(problems.map(formatProblem).join("\n"), 422) : req.Approve();
+    // The annotations' own form first, with no cluster state needed.
+    const { problems } = resolveNamespace(name, annotations, DEFAULT_CLUSTER_CONFIG);
+    if (problems.length > 0) return req.Deny(problems.map(formatProblem).join("\n"), 422);
+    // Settings that would give two apps one route are refused here, where the change is made.
+    const before = new Set(req.OldResource ? await clashesUnder(name, req.OldResource.metadata?.annotations ?? {}) : []);
+    const added = (await clashesUnder(name, annotations)).filter(c => !before.has(c));
+    if (added.length > 0) {
+      const lines = added.map(c =>
+        formatProblem(
+          deny(namespaceObject(name), {
+            field: "metadata.annotations",
+            what: `this change would make a route clash (${c})`,
+            fix: "keep the base path, host and gateway apart from other apps' routes, or change the Deployments' ai-workloads.io/path-prefix first",
+          }),
+        ),
+      );
+      return req.Deny(lines.join("\n"), 422);
+    }
+    const warned = checkJwtWithoutRequestAuth(resolveNamespace(name, annotations, await clusterConfig()).settings).map(formatProblem);
+    return req.Approve(warned.length > 0 ? warned : undefined);
   });
 
 When(a.ConfigMap)

@@ -1,11 +1,14 @@
 // Labelled Deployments: the kind's defaults (Mutate), then policy (Validate). The webhook
 // fails closed for them: an unmutated AI workload must not slip in (SPEC §6.4).
 import { Capability, type PeprMutateRequest, type PeprValidateRequest, a } from "pepr";
-import { KIND_LABEL } from "./core/constants";
+import { APPLIED_DEFAULTS_ANNOTATION, KIND_LABEL } from "./core/constants";
+import type { ClusterConfig, resolveNamespace } from "./core/config";
 import { type Admission, admitAmong } from "./core/plan";
+import { checkJwtWithoutRequestAuth, ratchet } from "./core/policy";
 import { denials, formatProblem, warnings } from "./core/problems";
 import type { V1Deployment } from "./core/types";
-import { clusterConfig, managedDeployments, namespaceAnnotations } from "./cluster-state";
+import { type WorkloadSettings, isManaged } from "./core/workload";
+import { clusterConfig, managedDeploymentsByNamespace, namespaceAnnotations } from "./cluster-state";
 import { cachedResolveNamespace, cachedSiblingSettings } from "./admission-memo";
 
 export const WorkloadAdmission = new Capability({
@@ -15,42 +18,83 @@ export const WorkloadAdmission = new Capability({
 
 const { When } = WorkloadAdmission;
 
-async function admit(req: PeprMutateRequest<V1Deployment> | PeprValidateRequest<V1Deployment>): Promise<Admission> {
-  // The request's namespace, else the object's, else default; an empty or non-string one counts as unset.
-  const given = [req.Request.namespace, req.Raw.metadata?.namespace].find((n): n is string => typeof n === "string" && n !== "");
-  const namespace = given ?? "default";
-  const [config, annotations, others] = await Promise.all([
+/** What an admission in one namespace is judged against: the config, the Namespace, the stored managed Deployments. */
+interface Context {
+  namespace: string;
+  config: ClusterConfig;
+  ns: ReturnType<typeof resolveNamespace>;
+  stored: Map<string, V1Deployment[]>;
+}
+
+async function context(namespace: string): Promise<Context> {
+  const [config, annotations, stored] = await Promise.all([
     clusterConfig(),
     namespaceAnnotations(namespace),
-    managedDeployments(namespace),
+    managedDeploymentsByNamespace(),
   ]);
-  const ns = cachedResolveNamespace(namespace, annotations, config);
-  const deployment = { ...req.Raw, metadata: { ...req.Raw.metadata, namespace } };
-  const siblings = others.filter(d => d.metadata?.name !== deployment.metadata.name);
-  const result = admitAmong(
-    deployment,
-    ns.settings,
-    config,
-    siblings.flatMap(d => cachedSiblingSettings(d, ns.settings, config) ?? []),
-  );
-  return { ...result, problems: [...ns.problems, ...result.problems] };
+  return { namespace, config, ns: cachedResolveNamespace(namespace, annotations, config), stored };
+}
+
+/** Exposed apps of other namespaces on this namespace's host and gateway (SPEC §12.6). */
+async function appsSharingUrlSpace(ctx: Context): Promise<WorkloadSettings[]> {
+  const { host, gateway } = ctx.ns.settings;
+  if (host === undefined || gateway === undefined) return [];
+  const apps: WorkloadSettings[] = [];
+  for (const [namespace, deployments] of ctx.stored) {
+    if (namespace === ctx.namespace) continue;
+    const ns = cachedResolveNamespace(namespace, await namespaceAnnotations(namespace), ctx.config).settings;
+    if (ns.host !== host || ns.gateway !== gateway) continue;
+    apps.push(...deployments.flatMap(d => cachedSiblingSettings(d, ns, ctx.config) ?? []));
+  }
+  return apps;
+}
+
+function evaluate(ctx: Context, raw: V1Deployment, elsewhere: readonly WorkloadSettings[]): Admission {
+  const deployment = { ...raw, metadata: { ...raw.metadata, namespace: ctx.namespace } };
+  const siblings = (ctx.stored.get(ctx.namespace) ?? []).filter(d => d.metadata?.name !== deployment.metadata.name);
+  const others = [...siblings.flatMap(d => cachedSiblingSettings(d, ctx.ns.settings, ctx.config) ?? []), ...elsewhere];
+  const result = admitAmong(deployment, ctx.ns.settings, ctx.config, others);
+  return { ...result, problems: [...ctx.ns.problems, ...result.problems] };
+}
+
+type Request = PeprMutateRequest<V1Deployment> | PeprValidateRequest<V1Deployment>;
+
+/** Defaults and problems of one request; an UPDATE is judged by what it changes (SPEC §12.2). */
+async function judge(req: Request): Promise<Admission> {
+  // Finalizers must always be removable: a Deployment being deleted is admitted as it is.
+  if (req.Raw.metadata?.deletionTimestamp) return { mutated: req.Raw, problems: [] };
+  // The request's namespace, else the object's, else default; an empty or non-string one counts as unset.
+  const given = [req.Request.namespace, req.Raw.metadata?.namespace].find((n): n is string => typeof n === "string" && n !== "");
+  const ctx = await context(given ?? "default");
+  const elsewhere = await appsSharingUrlSpace(ctx);
+  const result = evaluate(ctx, req.Raw, elsewhere);
+  if (req.Request.operation === "UPDATE") {
+    const old = req.OldResource;
+    // A Deployment that gets the label now is a new AI workload: nothing is ratcheted.
+    if (old && isManaged(old)) return { ...result, problems: ratchet(result.problems, evaluate(ctx, old, elsewhere).problems) };
+    return result;
+  }
+  return { ...result, problems: [...result.problems, ...checkJwtWithoutRequestAuth(ctx.ns.settings)] };
 }
 
 When(a.Deployment)
   .IsCreatedOrUpdated()
   .WithLabel(KIND_LABEL)
   .Mutate(async req => {
-    const { mutated, problems } = await admit(req);
+    const { mutated, problems } = await judge(req);
     // A Deployment that will be denied is left as it is: Validate gives the reasons.
-    if (denials(problems).length > 0) return;
+    if (denials(problems).length > 0 || mutated === req.Raw) return;
     req.Raw.spec = mutated.spec;
+    const record = mutated.metadata?.annotations?.[APPLIED_DEFAULTS_ANNOTATION];
+    if (record !== undefined)
+      req.Raw.metadata = { ...req.Raw.metadata, annotations: { ...req.Raw.metadata?.annotations, [APPLIED_DEFAULTS_ANNOTATION]: record } };
   });
 
 When(a.Deployment)
   .IsCreatedOrUpdated()
   .WithLabel(KIND_LABEL)
   .Validate(async req => {
-    const { problems } = await admit(req);
+    const { problems } = await judge(req);
     const warned = warnings(problems).map(formatProblem);
     const denied = denials(problems);
     if (denied.length > 0) return req.Deny(denied.map(formatProblem).join("\n"), 422, warned);

@@ -43,6 +43,9 @@ export const DA = {
   oauth2Secret: "ai-workloads.io/oauth2-secret",
 } as const;
 
+/** Module-owned Deployment annotation: what admission filled (SPEC §12.1). */
+export const APPLIED_DEFAULTS_ANNOTATION = "ai-workloads.io/applied-defaults";
+
 /** Namespace annotations (SPEC §3). */
 export const NA = {
   host: "ai-workloads.io/host",

@@ -1,5 +1,6 @@
 // Parsers for annotation and config values. Each returns a value or a finding that names
 // the field and the fix; none throws, and each is linear in the input's length.
+import { APPLIED_DEFAULTS_ANNOTATION } from "./constants";
 import { type Parsed, type Problem, deny, fail, ok, quote } from "./problems";
 
 const annotationField = (key: string): string => `metadata.annotations[${key}]`;
@@ -22,7 +23,12 @@ export function annotationReader(
   for (const key of Object.keys(annotations).sort()) {
     if (key.startsWith("ai-workloads.io/") && !known.includes(key)) {
       problems.push(
-        deny(object, { field: annotationField(key), what: `is not a known ${owner} annotation`, fix: `use one of ${known.join(", ")}` }),
+        deny(object, {
+          field: annotationField(key),
+          what: `is not a known ${owner} annotation`,
+          // The module's own record is known but is not one to set.
+          fix: `use one of ${known.filter(k => k !== APPLIED_DEFAULTS_ANNOTATION).join(", ")}`,
+        }),
       );
     }
   }

@@ -1,6 +1,6 @@
 // Composition of the core for its three callers: admission of one Deployment, the companions
 // of one namespace (reconcile and render), and the whole offline render.
-import { CONFIG_MAP_KEY, CONFIG_MAP_NAME } from "./constants";
+import { APPLIED_DEFAULTS_ANNOTATION, CONFIG_MAP_KEY, CONFIG_MAP_NAME } from "./constants";
 import { type ClusterConfig, DEFAULT_CLUSTER_CONFIG, type NamespaceSettings, parseClusterConfig, resolveNamespace } from "./config";
 import { applyDefaults } from "./defaults";
 import { portName } from "./defaults/container";
@@ -9,11 +9,13 @@ import { generateHpa } from "./generators/hpa";
 import { generatePublicPolicy, generateRequireJwtPolicy } from "./generators/authorization-policy";
 import { generateRequestAuthentication } from "./generators/request-authentication";
 import { generateService } from "./generators/service";
-import { generateVirtualService } from "./generators/virtual-service";
-import { checkRouteClash, checkWorkload } from "./policy";
+import { type RouteConflict, assignRoutes, generateVirtualService } from "./generators/virtual-service";
+import { checkJwtWithoutRequestAuth, checkRouteClash, checkWorkload } from "./policy";
 import { type Finding, type Problem, deny } from "./problems";
 import type { Companion, KubeObject, V1Deployment } from "./types";
-import { type WorkloadSettings, isManaged, resolveWorkload } from "./workload";
+import { type WorkloadSettings, isManaged, objectRef, resolveWorkload } from "./workload";
+import { keepStored, readRecord, recordFills, serializeRecord, withoutFills } from "./record";
+import { deploymentShape } from "./shape";
 
 export interface Admission {
   /** The Deployment with defaults filled in; the input itself when it cannot be resolved. */
@@ -44,10 +46,22 @@ export function admitAmong(
   cluster: ClusterConfig,
   others: readonly WorkloadSettings[],
 ): Admission {
-  const { settings, problems } = resolveWorkload(deployment, ns, cluster);
-  if (!settings) return { mutated: deployment, problems };
-  const mutated = applyDefaults(deployment, settings);
-  return { mutated, settings, problems: [...checkWorkload(mutated, settings), ...checkRouteClash(settings, others)] };
+  // Recorded fills are discarded before anything reads the Deployment (SPEC §12.1).
+  const { record, problems: recordProblems } = readRecord(deployment, objectRef(deployment));
+  const unfilled = record && deploymentShape(deployment).length === 0 ? withoutFills(deployment, record) : deployment;
+  const { settings, problems } = resolveWorkload(unfilled, ns, cluster);
+  // Not resolved: stored as sent, with no fill removed or added (SPEC §12.2).
+  if (!settings) return { mutated: deployment, problems: [...recordProblems, ...problems] };
+  const mutated = applyDefaults(unfilled, settings);
+  // The record holds fills as the module writes them; the object keeps what is stored as stored.
+  const applied = serializeRecord(recordFills(unfilled, mutated, settings.containerIndex));
+  keepStored(mutated, deployment, settings.containerIndex);
+  mutated.metadata = { ...mutated.metadata, annotations: { ...mutated.metadata?.annotations, [APPLIED_DEFAULTS_ANNOTATION]: applied } };
+  return {
+    mutated,
+    settings,
+    problems: [...recordProblems, ...checkWorkload(mutated, settings), ...checkRouteClash(settings, others)],
+  };
 }
 
 export interface PlannedApp {
@@ -63,7 +77,18 @@ export const namespaceIsActive = (ns: NamespaceSettings, apps: readonly PlannedA
 
 /** Every companion a namespace should have (SPEC §5), in the canonical order. */
 export function planNamespace(ns: NamespaceSettings, apps: readonly PlannedApp[]): Companion[] {
-  if (!namespaceIsActive(ns, apps)) return [];
+  return planCompanions(ns, apps).companions;
+}
+
+export interface NamespacePlan {
+  companions: Companion[];
+  /** Exposed apps left without a route: an app created first has their path (SPEC §12.2). */
+  routeConflicts: RouteConflict[];
+}
+
+/** As planNamespace, also naming the apps that lost their route to an older one (the reconciler reports them). */
+export function planCompanions(ns: NamespaceSettings, apps: readonly PlannedApp[]): NamespacePlan {
+  if (!namespaceIsActive(ns, apps)) return { companions: [], routeConflicts: [] };
   const perApp = apps.flatMap(({ settings, deployment, owner }) => {
     const container = deployment.spec?.template?.spec?.containers?.[settings.containerIndex];
     return [
@@ -72,9 +97,14 @@ export function planNamespace(ns: NamespaceSettings, apps: readonly PlannedApp[]
       generatePublicPolicy(settings, owner),
     ];
   });
-  const settings = apps.map(a => a.settings);
-  const shared = [generateVirtualService(ns, settings), generateRequestAuthentication(ns), generateRequireJwtPolicy(ns)];
-  return sortCompanions([...perApp, ...shared].filter((o): o is NonNullable<typeof o> => o !== undefined));
+  const { routed, conflicts } = assignRoutes(apps);
+  const virtualService = generateVirtualService(ns, routed);
+  const shared = [virtualService, generateRequestAuthentication(ns), generateRequireJwtPolicy(ns)];
+  return {
+    companions: sortCompanions([...perApp, ...shared].filter((o): o is NonNullable<typeof o> => o !== undefined)),
+    // Without a VirtualService no app has a route to lose.
+    routeConflicts: virtualService ? conflicts : [],
+  };
 }
 
 const KIND_ORDER = ["Service", "HorizontalPodAutoscaler", "VirtualService", "RequestAuthentication", "AuthorizationPolicy"];
@@ -172,26 +202,28 @@ export function render(input: readonly KubeObject[], options: RenderOptions): Re
   };
   [...namespaceAnnotations.keys()].forEach(namespaceOf);
 
-  // Earlier Deployments of a namespace are the siblings of later ones: the later one of a clash is denied.
+  // Earlier Deployments are the siblings of later ones, in their namespace and on a shared host:
+  // the later one of a clash is denied.
   const apps = new Map<string, PlannedApp[]>();
+  const earlier: WorkloadSettings[] = [];
   const output = objects.map(o => {
     const d = o as V1Deployment;
     if (!isDeployment(o) || !isManaged(d)) return o;
     const nsName = d.metadata!.namespace!;
     const admitted = apps.get(nsName) ?? [];
     apps.set(nsName, admitted);
-    const result = admitAmong(
-      d,
-      namespaceOf(nsName),
-      cluster,
-      admitted.map(a => a.settings),
-    );
+    const result = admitAmong(d, namespaceOf(nsName), cluster, earlier);
     problems.push(...result.problems);
-    if (result.settings) admitted.push({ settings: result.settings, deployment: result.mutated });
+    if (result.settings) {
+      admitted.push({ settings: result.settings, deployment: result.mutated });
+      earlier.push(result.settings);
+    }
     return result.mutated as KubeObject;
   });
 
-  const companions = [...namespaces.values()].flatMap(ns => planNamespace(ns, apps.get(ns.name) ?? []));
+  const active = [...namespaces.values()].filter(ns => namespaceIsActive(ns, apps.get(ns.name) ?? []));
+  problems.push(...active.flatMap(checkJwtWithoutRequestAuth));
+  const companions = active.flatMap(ns => planNamespace(ns, apps.get(ns.name) ?? []));
   return { objects: [...output, ...(sortCompanions(companions) as KubeObject[])], problems };
 }
 

@@ -1,7 +1,8 @@
 // Admission policy on a Deployment after its defaults (SPEC §6.1–6.2). Resolution problems
 // (annotations, kind, profile, container) come from resolveWorkload; these need the mutated object.
 import type { V1Container } from "@kubernetes/client-node";
-import { DA } from "./constants";
+import { DA, NA } from "./constants";
+import { type NamespaceSettings, namespaceObject } from "./config";
 import { flagValue, hasEnv, portName } from "./defaults/container";
 import { CREDENTIALS, flagGiven } from "./defaults/oauth2-proxy";
 import { annotationField } from "./parse";
@@ -119,16 +120,99 @@ function literalSecrets(object: string, c: V1Container): Problem[] {
   return problems;
 }
 
-/** SPEC §5: two exposed apps may not share a route path in a namespace; the later is denied. */
+/**
+ * SPEC §5, §12.6: two exposed apps may not share a route path in a namespace (the later is denied),
+ * nor on the host and gateway that namespaces share (Istio merges their VirtualServices); a path
+ * nested under or above another namespace's route there is a warning. `others` may hold apps of
+ * any namespace.
+ */
 export function checkRouteClash(s: WorkloadSettings, others: readonly WorkloadSettings[]): Problem[] {
   if (!s.expose) return [];
-  const clash = others.find(o => o.app !== s.app && o.expose && o.path === s.path);
-  if (!clash) return [];
+  const object = `${s.namespace}/${s.app}`;
+  const field = annotationField(DA.pathPrefix);
+  const problems: Problem[] = [];
+  for (const o of others) {
+    if (!o.expose || (o.namespace === s.namespace && o.app === s.app)) continue;
+    if (o.namespace === s.namespace) {
+      if (o.path === s.path)
+        problems.push(
+          deny(object, {
+            field,
+            what: `route path ${quote(s.path)} is already used by Deployment ${quote(o.app)}`,
+            fix: `set ${DA.pathPrefix} to another path, or ${DA.expose}: "false"`,
+          }),
+        );
+      continue;
+    }
+    if (!sharesUrlSpace(s, o)) continue;
+    const other = `${o.namespace}/${o.app}`;
+    if (o.path === s.path) {
+      problems.push(
+        deny(object, {
+          field,
+          what: `route path ${quote(s.path)} on host ${quote(s.ns.host!)} is already used by Deployment ${other}`,
+          fix: `set ${DA.pathPrefix} to another path, or ${DA.expose}: "false": namespaces on one host and gateway share its paths`,
+        }),
+      );
+    } else if (nested(s.path, o.path)) {
+      problems.push(
+        warn(object, {
+          field,
+          what: `route path ${quote(s.path)} on host ${quote(s.ns.host!)} overlaps route ${quote(o.path)} of Deployment ${other}`,
+          fix: "give each namespace its own base path: Istio merges VirtualServices of one host in creation order, so the longer path may never match",
+        }),
+      );
+    }
+  }
+  return problems;
+}
+
+/** Both routed through one VirtualService host on one gateway: one URL space (SPEC §12.6). */
+export const sharesUrlSpace = (a: WorkloadSettings, b: WorkloadSettings): boolean =>
+  a.ns.host !== undefined && a.ns.gateway !== undefined && a.ns.host === b.ns.host && a.ns.gateway === b.ns.gateway;
+
+const nested = (a: string, b: string): boolean => a === "/" || b === "/" || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+
+/**
+ * SPEC §12.4: require-jwt on while no RequestAuthentication is generated here: a token is
+ * validated only if a RequestAuthentication elsewhere (say mesh-wide) does it.
+ */
+export function checkJwtWithoutRequestAuth(ns: NamespaceSettings): Problem[] {
+  if (!ns.requireJwt || (ns.requestAuth && ns.tenantId)) return [];
   return [
-    deny(`${s.namespace}/${s.app}`, {
-      field: annotationField(DA.pathPrefix),
-      what: `route path ${quote(s.path)} is already used by Deployment ${quote(clash.app)}`,
-      fix: `set ${DA.pathPrefix} to another path, or ${DA.expose}: "false"`,
+    warn(namespaceObject(ns.name), {
+      field: `metadata.annotations[${NA.requireJwt}]`,
+      what: `a JWT is required, but no RequestAuthentication is generated here (${ns.tenantId ? "request-auth is not true" : "no tenant is known"})`,
+      fix: `set ${NA.requestAuth}: "true" and a tenant, or make sure a mesh-wide RequestAuthentication validates the tokens: otherwise callers with only a token are denied`,
     }),
   ];
+}
+
+/** What makes two problems the same kind: the field, and the message without its quoted values and numbers. */
+const problemKind = (p: Problem): string => `${p.field}\u0000${p.what.replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/[0-9]+/g, "0")}`;
+
+/**
+ * SPEC §12.2, judged like Kubernetes' validation ratcheting: on an UPDATE, a denial the stored
+ * object already has (`before`: the old object evaluated now) becomes a warning.
+ */
+export function ratchet(problems: readonly Problem[], before: readonly Problem[]): Problem[] {
+  const had = new Set(before.filter(p => p.severity === "deny").map(problemKind));
+  return problems.map(p =>
+    p.severity === "deny" && had.has(problemKind(p)) ? { ...p, severity: "warn", fix: `${p.fix} (present before this change)` } : p,
+  );
+}
+
+/**
+ * The route clashes among `apps` (one namespace's, resolved under some Namespace settings) and
+ * with the apps of other namespaces: one line each, so that a Namespace update can be judged by
+ * the clashes it would add (SPEC §12.2).
+ */
+export function routeClashes(apps: readonly WorkloadSettings[], elsewhere: readonly WorkloadSettings[]): string[] {
+  const lines = new Set<string>();
+  apps.forEach((s, i) => {
+    for (const p of checkRouteClash(s, [...apps.slice(0, i), ...elsewhere])) {
+      if (p.severity === "deny") lines.add(`${p.object}: ${p.what}`);
+    }
+  });
+  return [...lines];
 }

@@ -1,6 +1,7 @@
 // Builders shared by the core's specs: one place that says what typical settings look like.
 import { BUILT_IN_PROFILES, type NamespaceSettings } from "./config";
 import { DEFAULT_PORT, type WorkloadKind } from "./constants";
+import type { V1Deployment } from "./types";
 import type { WorkloadSettings } from "./workload";
 
 export const TEST_TENANT = "8f1c4e9a-7d49-4a7a-9a5b-2d4f2e6b9c01";
@@ -49,4 +50,28 @@ export function workloadSettings(
     ...over,
     ns: namespaceSettings({ name: namespace, ...ns }),
   };
+}
+
+/** What the API server stores for what admission wrote: its defaulting and canonical quantities. */
+export function asStored(d: V1Deployment): V1Deployment {
+  const out = structuredClone(d);
+  const pod = out.spec!.template.spec!;
+  for (const v of pod.volumes ?? []) if (v.configMap && v.configMap.defaultMode === undefined) v.configMap.defaultMode = 420;
+  for (const c of pod.containers) {
+    for (const p of c.ports ?? []) p.protocol ??= "TCP";
+    for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe]) {
+      if (!probe) continue;
+      if (probe.httpGet) probe.httpGet.scheme ??= "HTTP";
+      probe.timeoutSeconds ??= 1;
+      probe.periodSeconds ??= 10;
+      probe.successThreshold ??= 1;
+      probe.failureThreshold ??= 3;
+    }
+    for (const part of ["requests", "limits"] as const) {
+      const q = c.resources?.[part];
+      for (const [k, v] of Object.entries(q ?? {}))
+        q![k] = ({ "0.5": "500m", "1024Mi": "1Gi", "1": "1" } as Record<string, string>)[v] ?? v;
+    }
+  }
+  return out;
 }

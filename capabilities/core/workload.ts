@@ -1,5 +1,5 @@
 // A managed Deployment's settings: Deployment annotations over the namespace layer (SPEC §3).
-import { DA, DEFAULT_PORT, KIND_LABEL, REFERENCE_DEFAULT_PORT, WORKLOAD_KINDS, type WorkloadKind, isWorkloadKind } from "./constants";
+import { APPLIED_DEFAULTS_ANNOTATION, DA, DEFAULT_PORT, KIND_LABEL, REFERENCE_DEFAULT_PORT, WORKLOAD_KINDS, type WorkloadKind, isWorkloadKind } from "./constants";
 import type { ClusterConfig, InfraProfile, NamespaceSettings } from "./config";
 import {
   type Autoscale,
@@ -43,7 +43,10 @@ export interface WorkloadSettings {
   ns: NamespaceSettings;
 }
 
-export const KNOWN_DEPLOYMENT_ANNOTATIONS: readonly string[] = Object.values(DA);
+export const KNOWN_DEPLOYMENT_ANNOTATIONS: readonly string[] = [...Object.values(DA), APPLIED_DEFAULTS_ANNOTATION];
+
+/** A DNS-1035 label: what a Service name must be (SPEC §12.3). */
+export const isServiceName = (name: string): boolean => /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name);
 
 export const objectRef = (d: { metadata?: { namespace?: string; name?: string } }): string =>
   `${d.metadata?.namespace ?? "default"}/${d.metadata?.name ?? ""}`;
@@ -76,6 +79,15 @@ export function resolveWorkload(
   const take = annotationReader(a, object, problems, KNOWN_DEPLOYMENT_ANNOTATIONS, "Deployment");
   const kind = isWorkloadKind(kindValue) ? kindValue : "mlserver";
   const app = deployment.metadata?.name ?? "";
+  if (!isServiceName(app)) {
+    problems.push(
+      deny(object, {
+        field: "metadata.name",
+        what: `${quote(app)} is not a valid Service name, and every companion is named after the Deployment`,
+        fix: "name it with at most 63 lowercase letters, digits and '-', starting with a letter and ending with a letter or digit",
+      }),
+    );
+  }
   const namespace = ns.name;
 
   const containers = deployment.spec?.template?.spec?.containers ?? [];

@@ -34,8 +34,15 @@ export interface ClusterApi {
   createEvent(event: KubeObject): Promise<void>;
   /** Namespaces worth a look on a full resync: managed Deployments, managed objects or ai-workloads annotations. */
   namespacesOfInterest(): Promise<string[]>;
-  /** The `config.yaml` text of the config ConfigMap, undefined when it does not exist. */
-  readConfig(): Promise<{ text: string; object: KubeObject } | undefined>;
+  /** Where the config ConfigMap lives. */
+  readonly configNamespace: string;
+  /**
+   * The config ConfigMap, undefined when it does not exist; `text` is its `config.yaml`,
+   * undefined when the key is missing (not valid: SPEC §12.4).
+   */
+  readConfig(): Promise<{ text: string | undefined; object: KubeObject } | undefined>;
+  /** Whether an object of this kind labelled as the module's exists in any namespace; false when the kind is not installed. */
+  anyManaged(apiVersion: string, kind: string): Promise<boolean>;
 }
 
 export const refOf = (o: KubeObject): ObjectRef => ({

@@ -12,9 +12,11 @@ export class FakeCluster implements ClusterApi {
   readonly events: KubeObject[] = [];
   writes = 0;
   installedKinds = new Set(["Service", "HorizontalPodAutoscaler", "VirtualService", "RequestAuthentication", "AuthorizationPolicy"]);
+  /** Names of objects whose writes the API server refuses (`Kind/namespace/name`), with the message it gives. */
+  readonly refuse = new Map<string, string>();
   private uid = 0;
 
-  constructor(private readonly configNamespace = "pepr-system") {}
+  constructor(readonly configNamespace = "pepr-system") {}
 
   /** Stores an object as a user would (not counted as a module write). */
   put(o: KubeObject): KubeObject {
@@ -52,6 +54,7 @@ export class FakeCluster implements ClusterApi {
   }
   async apply(object: KubeObject) {
     if (!this.installedKinds.has(object.kind ?? "")) throw new Error(`no kind ${object.kind}`);
+    this.refused(refKey(object));
     this.writes++;
     const existing = this.objects.get(refKey(object));
     const merged = {
@@ -62,6 +65,7 @@ export class FakeCluster implements ClusterApi {
     this.put(merged);
   }
   async delete(ref: ObjectRef) {
+    this.refused(keyOf(ref));
     this.writes++;
     this.objects.delete(keyOf(ref));
   }
@@ -80,6 +84,15 @@ export class FakeCluster implements ClusterApi {
   }
   async readConfig() {
     const cm = this.objects.get(keyOf({ kind: "ConfigMap", namespace: this.configNamespace, name: "ai-workloads-config" }));
-    return cm ? { text: (cm.data as Record<string, string>)?.[CONFIG_MAP_KEY] ?? "", object: cm } : undefined;
+    return cm ? { text: (cm.data as Record<string, string> | undefined)?.[CONFIG_MAP_KEY], object: cm } : undefined;
+  }
+  async anyManaged(_apiVersion: string, kind: string) {
+    return [...this.objects.values()].some(o => o.kind === kind && o.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE);
+  }
+
+  /** A refused write is not stored, like a webhook's or a quota's denial. */
+  private refused(key: string): void {
+    const message = this.refuse.get(key);
+    if (message !== undefined) throw Object.assign(new Error(message), { code: 422 });
   }
 }

@@ -22,6 +22,18 @@ const isNotFound = (e: unknown): boolean => statusOf(e) === 404;
 const isUnknownKind = (e: unknown): boolean =>
   isNotFound(e) || /Unrecognized API version and kind/i.test(String((e as Error).message ?? e));
 
+/** The API server's own words (its Status message), not the client's dump of the whole response. */
+function withStatusMessage(e: unknown): unknown {
+  const body = (e as { body?: unknown }).body;
+  try {
+    const status = (typeof body === "string" ? JSON.parse(body) : body) as { message?: unknown } | undefined;
+    if (typeof status?.message === "string") return Object.assign(new Error(status.message), { code: statusOf(e) });
+  } catch {
+    // Not a Status: keep the error as it is.
+  }
+  return e;
+}
+
 const header = (ref: ObjectRef) => ({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } });
 
 export function kubeClusterApi(configNamespace: string, kc: KubeConfig = defaultConfig()): ClusterApi {
@@ -33,9 +45,10 @@ export function kubeClusterApi(configNamespace: string, kc: KubeConfig = default
     kind: string,
     namespace: string | undefined,
     labelSelector: string,
+    limit?: number,
   ): Promise<KubeObject[] | undefined> => {
     try {
-      const result = await objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
+      const result = await objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector, limit);
       return (result.items as KubeObject[]).map(o => ({ apiVersion, kind, ...o }));
     } catch (e) {
       if (isUnknownKind(e)) return undefined;
@@ -75,15 +88,20 @@ export function kubeClusterApi(configNamespace: string, kc: KubeConfig = default
         // 8000 -> 9999) leaves the other manager's item beside the module's, and the merged object
         // can be invalid (two ports named http), so the drift could never be undone. A merge patch
         // replaces the lists the module sets as a whole (the module owns each list it sets).
-        if (statusOf(e) !== 422) throw e;
-        await objects.patch(object as never, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
+        if (statusOf(e) !== 422) throw withStatusMessage(e);
+        try {
+          await objects.patch(object as never, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
+        } catch (fallback) {
+          // A merge patch cannot create: for an object that does not exist the apply's refusal is the reason.
+          throw withStatusMessage(isNotFound(fallback) ? e : fallback);
+        }
       }
     },
     async delete(ref) {
       try {
         await objects.delete(header(ref));
       } catch (e) {
-        if (!isNotFound(e)) throw e;
+        if (!isNotFound(e)) throw withStatusMessage(e);
       }
     },
     async createEvent(event) {
@@ -100,15 +118,17 @@ export function kubeClusterApi(configNamespace: string, kc: KubeConfig = default
       }
       return [...found].sort();
     },
+    configNamespace,
     async readConfig() {
       try {
         const cm = await core.readNamespacedConfigMap({ name: CONFIG_MAP_NAME, namespace: configNamespace });
-        return { text: cm.data?.[CONFIG_MAP_KEY] ?? "", object: { apiVersion: "v1", kind: "ConfigMap", ...cm } as KubeObject };
+        return { text: cm.data?.[CONFIG_MAP_KEY], object: { apiVersion: "v1", kind: "ConfigMap", ...cm } as KubeObject };
       } catch (e) {
         if (isNotFound(e)) return undefined;
         throw e;
       }
     },
+    anyManaged: async (apiVersion, kind) => ((await list(apiVersion, kind, undefined, MANAGED_SELECTOR, 1)) ?? []).length > 0,
   };
 }
 

@@ -113,4 +113,32 @@ describe("NamespaceQueue", () => {
       jest.useRealTimers();
     }
   });
+
+  it("retries a run that finished with refused writes later, and not at once for the echo of its other writes", async () => {
+    jest.useFakeTimers();
+    try {
+      const at: number[] = [];
+      const start = Date.now();
+      const q = new NamespaceQueue(
+        async () => {
+          at.push(Date.now() - start);
+          const failing = at.length < 3;
+          // The failing run's other writes come back as watch events while it runs.
+          if (failing) q.enqueue("a");
+          return { reverts: 0, failures: failing ? 1 : 0 };
+        },
+        () => undefined,
+        { baseDelayMs: 1000, maxDelayMs: 60_000 },
+      );
+      q.enqueue("a");
+      await jest.advanceTimersByTimeAsync(0);
+      expect(at).toEqual([0]);
+      await jest.advanceTimersByTimeAsync(20_000);
+      // 2 s, then 4 s more: the delay grows with each failing run; the third run succeeds.
+      expect(at).toEqual([0, 2000, 6000]);
+      q.stop();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

@@ -3,10 +3,14 @@
 // fighting over one) is slowed down exponentially, so the module's writes stay bounded; runs
 // that follow real changes are never slowed. A run that reverts nothing does not end the
 // streak (it is usually the echo of the module's own write); only `quietMs` without one does.
+// A run that throws, or finishes with writes the API server refused, is retried with the same
+// growing delay.
 
 export interface RunResult {
   /** Writes that undid someone else's change to an object the module had set. */
   reverts: number;
+  /** Writes the API server refused; the run did the rest, and is retried for these. */
+  failures?: number;
 }
 
 export interface QueueOptions {
@@ -71,9 +75,11 @@ export class NamespaceQueue {
     try {
       for (let next = this.first(); next !== undefined; next = this.first()) {
         this.pending.delete(next);
+        let failed = false;
         try {
-          const { reverts } = await this.worker(next);
-          if (reverts > 0) {
+          const { reverts, failures = 0 } = await this.worker(next);
+          failed = failures > 0;
+          if (reverts > 0 && !failed) {
             const runs = this.count(next);
             if (runs > this.options.freeRuns) {
               this.pending.delete(next);
@@ -82,6 +88,11 @@ export class NamespaceQueue {
           }
         } catch (e) {
           this.onError(next, e);
+          failed = true;
+        }
+        if (failed) {
+          // An event that came during the run is served by the retry.
+          this.pending.delete(next);
           this.later(next, this.delayFor(Math.min(this.count(next), 10)));
         }
       }

@@ -49,6 +49,44 @@ const strip = (o: KubeObject | undefined): KubeObject | undefined => {
   return { ...o, metadata };
 };
 
+type Involvement = { kind: string; name: string };
+/** [kind, name, message] of the Events of one reason, in writing order. */
+const eventsOf = (cluster: FakeCluster, reason: string): [string, string, string][] =>
+  cluster.events
+    .filter(e => e.reason === reason)
+    .map(e => [(e.involvedObject as Involvement).kind, (e.involvedObject as Involvement).name, e.message as string]);
+
+const namespaceOf = (cluster: FakeCluster, name: string): KubeObject => cluster.find("Namespace", undefined as unknown as string, name)!;
+
+function annotate(o: KubeObject, annotations: Record<string, string | undefined>): void {
+  const merged: Record<string, string> = { ...o.metadata!.annotations };
+  for (const [k, v] of Object.entries(annotations)) {
+    if (v === undefined) delete merged[k];
+    else merged[k] = v;
+  }
+  o.metadata!.annotations = merged;
+}
+
+const routesIn = (cluster: FakeCluster, ns: string): string[] =>
+  ((cluster.find("VirtualService", ns, "ai-workloads")?.spec as { http?: { name: string }[] } | undefined)?.http ?? []).map(r => r.name);
+
+function putConfig(cluster: FakeCluster, data: Record<string, string>): KubeObject {
+  return cluster.put({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "ai-workloads-config", namespace: "pepr-system" }, data });
+}
+
+const SEED_OBJECTS = [
+  "AuthorizationPolicy/ai-workloads-require-jwt",
+  "AuthorizationPolicy/librechat-public",
+  "AuthorizationPolicy/runtime-openai-public",
+  "HorizontalPodAutoscaler/runtime-openai",
+  "RequestAuthentication/ai-workloads-aad",
+  "Service/librechat",
+  "Service/librechat-backend",
+  "Service/runtime-openai",
+  "VirtualService/ai-workloads",
+];
+const NO_JWT = { "ai-workloads.io/request-auth": "false", "ai-workloads.io/require-jwt": "false" };
+
 describe("Reconciler", () => {
   it("creates exactly the companions the offline render prints, with ownerReferences to their Deployments", async () => {
     const { cluster, companions } = seededCluster();
@@ -206,6 +244,8 @@ describe("Reconciler", () => {
     const r = new Reconciler(cluster, quiet, () => NOW);
     expect(await r.loadConfig()).toBe(true);
     (cm.data as Record<string, string>)["config.yaml"] = "istio: { host: [\n";
+    // The config in use is the same, but none is known to be valid now: passes keep what they would delete.
+    expect(await r.loadConfig()).toBe(true);
     expect(await r.loadConfig()).toBe(false);
     cluster.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "t" } });
     cluster.put({
@@ -222,6 +262,9 @@ describe("Reconciler", () => {
     expect(cluster.events.filter(e => e.reason === "ConfigError").map(e => (e.involvedObject as { kind: string }).kind)).toEqual([
       "ConfigMap",
     ]);
+    expect(cluster.events.find(e => e.reason === "ConfigError")?.message).toMatch(
+      /^invalid config.yaml; the last valid config stays in use, and no RequestAuthentication, AuthorizationPolicy, VirtualService or route is deleted until ai-workloads-config holds a valid config.yaml \(empty for the built-in defaults\): pepr-system\/ai-workloads-config: data\[config.yaml\]\.line 2: is not valid YAML/,
+    );
   });
 
   it("skips the Istio companions when Istio's CRDs are not installed, and keeps the rest true", async () => {
@@ -243,8 +286,259 @@ describe("Reconciler", () => {
       applied: [],
       pruned: [],
       conflicts: [],
+      failed: [],
       writes: 0,
       reverts: 0,
     });
+  });
+});
+
+describe("Reconciler: a write the API server refuses (SPEC §12.3)", () => {
+  it("applies every other object, and reports the refused one once on its Deployment", async () => {
+    const { cluster } = seededCluster();
+    cluster.refuse.set("Service/ai/runtime-openai", 'admission webhook "quota.example.com" denied the request: no more Services');
+    const r = new Reconciler(cluster, quiet, () => NOW);
+    const outcome = await r.reconcileNamespace("ai");
+    expect(outcome.failed).toEqual(["Service/runtime-openai"]);
+    expect(outcome.writes).toBe(SEED_OBJECTS.length - 1);
+    expect(managedIn(cluster, "ai")).toEqual(SEED_OBJECTS.filter(o => o !== "Service/runtime-openai"));
+    // The retry meets the same refusal: no second Event.
+    expect((await r.reconcileNamespace("ai")).failed).toEqual(["Service/runtime-openai"]);
+    expect(eventsOf(cluster, "CompanionFailed")).toEqual([
+      [
+        "Deployment",
+        "runtime-openai",
+        'cannot apply Service/runtime-openai: admission webhook "quota.example.com" denied the request: no more Services; the other objects are kept in step, and this one is retried with backoff',
+      ],
+    ]);
+    cluster.refuse.clear();
+    const healed = await r.reconcileNamespace("ai");
+    expect([healed.applied, healed.failed]).toEqual([["Service/runtime-openai"], []]);
+    expect(managedIn(cluster, "ai")).toEqual(SEED_OBJECTS);
+  });
+
+  it("reports a refused namespace object on the Namespace, and still prunes the rest", async () => {
+    const { cluster } = seededCluster();
+    const r = new Reconciler(cluster, quiet, () => NOW);
+    await r.reconcileNamespace("ai");
+    cluster.refuse.set("AuthorizationPolicy/ai/ai-workloads-require-jwt", "denied by a ValidatingAdmissionPolicy");
+    annotate(namespaceOf(cluster, "ai"), NO_JWT);
+    const outcome = await r.reconcileNamespace("ai");
+    expect(outcome.failed).toEqual(["AuthorizationPolicy/ai-workloads-require-jwt"]);
+    expect(outcome.pruned.sort()).toEqual([
+      "AuthorizationPolicy/librechat-public",
+      "AuthorizationPolicy/runtime-openai-public",
+      "RequestAuthentication/ai-workloads-aad",
+    ]);
+    expect(eventsOf(cluster, "CompanionFailed")).toEqual([
+      [
+        "Namespace",
+        "ai",
+        "cannot delete AuthorizationPolicy/ai-workloads-require-jwt: denied by a ValidatingAdmissionPolicy; the other objects are kept in step, and this one is retried with backoff",
+      ],
+    ]);
+  });
+
+  it("retries the namespace with backoff until the write goes through", async () => {
+    jest.useFakeTimers();
+    try {
+      const { cluster } = seededCluster();
+      cluster.refuse.set("Service/ai/runtime-openai", "refused");
+      const r = new Reconciler(cluster, quiet, () => NOW, { baseDelayMs: 1_000 });
+      r.enqueue("ai");
+      await jest.advanceTimersByTimeAsync(0);
+      expect(managedIn(cluster, "ai")).not.toContain("Service/runtime-openai");
+      cluster.refuse.clear();
+      // No watch event is needed: the failed pass comes back by itself.
+      await jest.advanceTimersByTimeAsync(5_000);
+      expect(managedIn(cluster, "ai")).toEqual(SEED_OBJECTS);
+      r.queue.stop();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
+
+describe("Reconciler: a Deployment that does not resolve keeps everything it had (SPEC §12.3)", () => {
+  it("keeps its route in the VirtualService when another app's route changes", async () => {
+    const { cluster } = seededCluster();
+    const r = new Reconciler(cluster, quiet, () => NOW);
+    await r.reconcileNamespace("ai");
+    annotate(cluster.find("Deployment", "ai", "runtime-openai")!, { "ai-workloads.io/infra-profile": "gone" });
+    annotate(cluster.find("Deployment", "ai", "librechat")!, { "ai-workloads.io/path-prefix": "/apps/a-much-longer-chat-path" });
+    const outcome = await r.reconcileNamespace("ai");
+    expect([outcome.applied, outcome.pruned]).toEqual([["VirtualService/ai-workloads"], []]);
+    expect(routesIn(cluster, "ai")).toEqual(["librechat", "runtime-openai"]);
+    expect(eventsOf(cluster, "ConfigError").map(([kind, name]) => [kind, name])).toEqual([["Deployment", "runtime-openai"]]);
+  });
+
+  it("keeps the namespace's JWT objects and VirtualService while it is there, even when nothing else asks for them", async () => {
+    const { cluster } = seededCluster();
+    const r = new Reconciler(cluster, quiet, () => NOW);
+    await r.reconcileNamespace("ai");
+    for (const name of ["runtime-openai", "librechat-backend", "librechat"])
+      annotate(cluster.find("Deployment", "ai", name)!, { "ai-workloads.io/infra-profile": "gone" });
+    annotate(namespaceOf(cluster, "ai"), NO_JWT);
+    expect((await r.reconcileNamespace("ai")).writes).toBe(0);
+    expect(managedIn(cluster, "ai")).toEqual(SEED_OBJECTS);
+    // Resolved again, the valid settings take effect.
+    for (const name of ["runtime-openai", "librechat-backend", "librechat"])
+      annotate(cluster.find("Deployment", "ai", name)!, { "ai-workloads.io/infra-profile": undefined });
+    await r.reconcileNamespace("ai");
+    expect(managedIn(cluster, "ai")).not.toContain("AuthorizationPolicy/ai-workloads-require-jwt");
+  });
+});
+
+describe("Reconciler: a Namespace with malformed annotations (SPEC §12.4)", () => {
+  it("keeps its security and routing objects as they are, keeps Services in step, and reports once on the Namespace", async () => {
+    const { cluster } = seededCluster();
+    const r = new Reconciler(cluster, quiet, () => NOW);
+    await r.reconcileNamespace("ai");
+    const before = structuredClone([...cluster.objects.values()]);
+    annotate(namespaceOf(cluster, "ai"), { "ai-workloads.io/require-jwt": "True", "ai-workloads.io/host": "other.example.com" });
+    (cluster.find("Service", "ai", "runtime-openai")!.spec as { ports: { port: number }[] }).ports[0].port = 1;
+    const outcome = await r.reconcileNamespace("ai");
+    expect([outcome.applied, outcome.pruned]).toEqual([["Service/runtime-openai"], []]);
+    for (const o of before.filter(o => ["VirtualService", "RequestAuthentication", "AuthorizationPolicy"].includes(o.kind!)))
+      expect(cluster.find(o.kind!, "ai", o.metadata!.name!)).toEqual(o);
+    await r.reconcileNamespace("ai");
+    expect(eventsOf(cluster, "ConfigError")).toEqual([
+      [
+        "Namespace",
+        "ai",
+        'VirtualService, RequestAuthentication and AuthorizationPolicies kept as they are until the Namespace\'s ai-workloads.io annotations are valid: namespace/ai: metadata.annotations[ai-workloads.io/require-jwt]: "True" is not a boolean; use "true" or "false"',
+      ],
+    ]);
+  });
+});
+
+describe("Reconciler: while no valid config is known (SPEC §12.4)", () => {
+  it("deletes no JWT object and removes no route once the ConfigMap is gone, until a valid one is back", async () => {
+    const { cluster } = seededCluster();
+    putConfig(cluster, { "config.yaml": "" });
+    const r = new Reconciler(cluster, quiet, () => NOW);
+    await r.loadConfig();
+    await r.reconcileNamespace("ai");
+    cluster.remove("ConfigMap", "pepr-system", "ai-workloads-config");
+    expect(await r.loadConfig()).toBe(true);
+    annotate(namespaceOf(cluster, "ai"), NO_JWT);
+    annotate(cluster.find("Deployment", "ai", "runtime-openai")!, { "ai-workloads.io/expose": "false" });
+    const outcome = await r.reconcileNamespace("ai");
+    expect(outcome.pruned).toEqual([]);
+    expect(managedIn(cluster, "ai")).toEqual(SEED_OBJECTS);
+    expect(routesIn(cluster, "ai")).toEqual(["runtime-openai", "librechat"]);
+    await r.reconcileNamespace("ai");
+    expect(eventsOf(cluster, "ConfigError")).toEqual([
+      [
+        "Namespace",
+        "ai",
+        "ConfigMap pepr-system/ai-workloads-config is gone; the last valid config stays in use, and no RequestAuthentication, AuthorizationPolicy, VirtualService or route is deleted until ai-workloads-config holds a valid config.yaml (empty for the built-in defaults): kept route runtime-openai of VirtualService/ai-workloads, RequestAuthentication/ai-workloads-aad, AuthorizationPolicy/ai-workloads-require-jwt, AuthorizationPolicy/librechat-public, AuthorizationPolicy/runtime-openai-public",
+      ],
+    ]);
+    // An empty config.yaml is valid (the built-in defaults): the valid settings now take effect.
+    putConfig(cluster, { "config.yaml": "" });
+    expect(await r.loadConfig()).toBe(true);
+    await r.reconcileNamespace("ai");
+    expect(managedIn(cluster, "ai")).toEqual([
+      "HorizontalPodAutoscaler/runtime-openai",
+      "Service/librechat",
+      "Service/librechat-backend",
+      "Service/runtime-openai",
+      "VirtualService/ai-workloads",
+    ]);
+    expect(routesIn(cluster, "ai")).toEqual(["librechat"]);
+  });
+
+  it("counts a ConfigMap without config.yaml as invalid: reported on it, the last valid config kept, nothing secure deleted", async () => {
+    const { cluster } = seededCluster();
+    const cm = putConfig(cluster, { "config.yaml": "infraProfiles: { big: { resources: { requests: { cpu: '4' } } } }\n" });
+    annotate(cluster.find("Deployment", "ai", "runtime-openai")!, { "ai-workloads.io/infra-profile": "big" });
+    const r = new Reconciler(cluster, quiet, () => NOW);
+    await r.loadConfig();
+    await r.reconcileNamespace("ai");
+    cm.data = { other: "x" };
+    expect(await r.loadConfig()).toBe(true);
+    annotate(namespaceOf(cluster, "ai"), NO_JWT);
+    const outcome = await r.reconcileNamespace("ai");
+    expect(outcome.pruned).toEqual([]);
+    // The profile of the last valid config still resolves.
+    expect(eventsOf(cluster, "ConfigError")).toEqual([
+      [
+        "ConfigMap",
+        "ai-workloads-config",
+        "pepr-system/ai-workloads-config: data[config.yaml]: is missing; the last valid config stays in use, and no RequestAuthentication, AuthorizationPolicy, VirtualService or route is deleted until ai-workloads-config holds a valid config.yaml (empty for the built-in defaults)",
+      ],
+    ]);
+  });
+
+  it("counts generated security objects found by a restarted watcher as a config seen", async () => {
+    const { cluster } = seededCluster();
+    await new Reconciler(cluster, quiet, () => NOW).reconcileNamespace("ai");
+    const restarted = new Reconciler(cluster, quiet, () => NOW);
+    expect(await restarted.loadConfig()).toBe(true);
+    annotate(namespaceOf(cluster, "ai"), NO_JWT);
+    expect((await restarted.reconcileNamespace("ai")).pruned).toEqual([]);
+    expect(eventsOf(cluster, "ConfigError").map(([kind, name, message]) => [kind, name, message.split(",")[0]])).toEqual([
+      ["Namespace", "ai", "ConfigMap pepr-system/ai-workloads-config is gone; the built-in defaults are in use"],
+    ]);
+  });
+
+  it("runs a cluster that never had the ConfigMap on the built-in defaults, pruning as usual, with no ConfigError", async () => {
+    const { cluster } = seededCluster();
+    const r = new Reconciler(cluster, quiet, () => NOW);
+    expect(await r.loadConfig()).toBe(false);
+    await r.reconcileNamespace("ai");
+    annotate(namespaceOf(cluster, "ai"), NO_JWT);
+    await r.reconcileNamespace("ai");
+    expect(managedIn(cluster, "ai")).not.toContain("AuthorizationPolicy/ai-workloads-require-jwt");
+    expect(eventsOf(cluster, "ConfigError")).toEqual([]);
+  });
+});
+
+describe("Reconciler: two apps with one path (SPEC §12.2)", () => {
+  it("routes the path to the app created first, and reports the other once on its Deployment", async () => {
+    const { cluster } = seededCluster();
+    cluster.find("Deployment", "ai", "runtime-openai")!.metadata!.creationTimestamp = "2026-02-01T00:00:00Z" as never;
+    cluster.find("Deployment", "ai", "librechat")!.metadata!.creationTimestamp = "2026-01-01T00:00:00Z" as never;
+    // A base path change makes the two collide, without either Deployment being updated.
+    annotate(cluster.find("Deployment", "ai", "runtime-openai")!, { "ai-workloads.io/path-prefix": "/apps/librechat" });
+    const r = new Reconciler(cluster, quiet, () => NOW);
+    await r.reconcileNamespace("ai");
+    await r.reconcileNamespace("ai");
+    expect(routesIn(cluster, "ai")).toEqual(["librechat"]);
+    expect(eventsOf(cluster, "RouteConflict")).toEqual([
+      [
+        "Deployment",
+        "runtime-openai",
+        'ai/runtime-openai: metadata.annotations[ai-workloads.io/path-prefix]: route path "/apps/librechat" is also the path of Deployment "librechat", created first, which keeps the route; this one gets none; set ai-workloads.io/path-prefix to another path, or ai-workloads.io/expose: "false"',
+      ],
+    ]);
+  });
+});
+
+describe("Reconciler: others' fields cost nothing (SPEC §12.5)", () => {
+  it("makes no write over several passes after another manager adds a Service port, an owner, labels and annotations", async () => {
+    const { cluster } = seededCluster();
+    const r = new Reconciler(cluster, quiet, () => NOW);
+    await r.reconcileNamespace("ai");
+    const svc = cluster.find("Service", "ai", "runtime-openai")!;
+    (svc.spec as { ports: unknown[] }).ports.push({ name: "metrics", port: 9090, targetPort: 9090, protocol: "TCP" });
+    svc.metadata!.ownerReferences = [...svc.metadata!.ownerReferences!, { apiVersion: "v1", kind: "ConfigMap", name: "x", uid: "other" }];
+    svc.metadata!.labels = { ...svc.metadata!.labels, team: "x" };
+    svc.metadata!.annotations = { "example.com/note": "y" };
+    const vs = cluster.find("VirtualService", "ai", "ai-workloads")!;
+    vs.metadata!.annotations = { "example.com/note": "y" };
+    const [writes, events] = [cluster.writes, cluster.events.length];
+    for (let i = 0; i < 3; i++) expect(await r.reconcileNamespace("ai")).toMatchObject({ writes: 0, reverts: 0 });
+    expect([cluster.writes - writes, cluster.events.length - events]).toEqual([0, 0]);
+  });
+
+  it("restores an atomic list another manager changed: the module's value wins", async () => {
+    const { cluster } = seededCluster();
+    const r = new Reconciler(cluster, quiet, () => NOW);
+    await r.reconcileNamespace("ai");
+    const hpa = cluster.find("HorizontalPodAutoscaler", "ai", "runtime-openai")!;
+    (hpa.spec as { metrics: unknown[] }).metrics.push({ type: "Resource", resource: { name: "memory" } });
+    expect((await r.reconcileNamespace("ai")).applied).toEqual(["HorizontalPodAutoscaler/runtime-openai"]);
   });
 });

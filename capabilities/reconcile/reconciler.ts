@@ -1,10 +1,19 @@
 // The reconciler: for one namespace, read what is stored, compute what is wanted with the pure
-// core, and write only the difference (SPEC §7). Kyverno's synchronize semantics: generated
+// core, and write only the difference (SPEC §7, §12). Kyverno's synchronize semantics: generated
 // objects are restored when edited or deleted, and removed when no longer wanted.
-import { APP_LABEL, CONFIG_MAP_NAME } from "../core/constants";
+import { APP_LABEL, CONFIG_MAP_KEY, CONFIG_MAP_NAME } from "../core/constants";
 import { type ClusterConfig, DEFAULT_CLUSTER_CONFIG, parseClusterConfig } from "../core/config";
-import { formatProblem } from "../core/problems";
-import { isManagedObject, objectKey, planSync, wantedCompanions } from "../core/sync";
+import { denials, formatProblem } from "../core/problems";
+import {
+  SECURITY_KINDS,
+  type SyncPlan,
+  type Wanted,
+  isManagedObject,
+  objectKey,
+  objectLabel,
+  planSync,
+  wantedCompanions,
+} from "../core/sync";
 import type { Companion, KubeObject, V1Deployment } from "../core/types";
 import { COMPANION_KINDS, type ClusterApi, refOf } from "./cluster-api";
 import { type Involved, type Reason, buildEvent } from "./events";
@@ -15,7 +24,9 @@ export interface Outcome {
   applied: string[];
   pruned: string[];
   conflicts: string[];
-  /** Companion writes (applies and deletes); Events are not counted. */
+  /** Writes the API server refused (`Kind/name`): reported, and the namespace is retried with backoff. */
+  failed: string[];
+  /** Companion writes that succeeded (applies and deletes); Events are not counted. */
   writes: number;
   /** Applies of exactly what was applied last time: someone undid it (drift, or a fight). */
   reverts: number;
@@ -27,14 +38,32 @@ export interface Logger {
   error(fields: object, message: string): void;
 }
 
-const label = (o: KubeObject): string => `${o.kind}/${o.metadata?.name}`;
+/** Why no valid cluster config is known (SPEC §12.4); `configMap` when it exists, to report on. */
+interface ConfigGap {
+  why: string;
+  /** The findings of an invalid config.yaml, one per line. */
+  findings?: string;
+  configMap?: KubeObject;
+}
+
+interface Failure {
+  object: KubeObject;
+  verb: "apply" | "delete";
+  error: string;
+}
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export class Reconciler {
   private config: ClusterConfig = DEFAULT_CLUSTER_CONFIG;
+  /** The `config.yaml` in use; undefined for the built-in defaults. */
   private configText: string | undefined;
+  private configGap: ConfigGap | undefined;
+  /** A config ConfigMap was seen, so its absence is a gap rather than "use the defaults". */
+  private configSeen = false;
   /** What was last applied per object: applying it again means someone undid it. */
   private readonly lastApplied = new Map<string, string>();
-  /** Warnings already reported, so that an unchanged resync writes no Event. */
+  /** Warnings already reported, so that an unchanged resync writes no Event; keys start with `<namespace>/`. */
   private readonly reported = new Map<string, string>();
   readonly queue: NamespaceQueue;
 
@@ -45,40 +74,71 @@ export class Reconciler {
     queueOptions: Partial<QueueOptions> = {},
   ) {
     this.queue = new NamespaceQueue(
-      ns => this.reconcileNamespace(ns),
+      async ns => {
+        const { reverts, failed } = await this.reconcileNamespace(ns);
+        return { reverts, failures: failed.length };
+      },
       (ns, e) => this.log.error({ namespace: ns, err: String(e) }, "reconcile failed; retrying"),
       queueOptions,
     );
   }
 
   /**
-   * Reads the cluster config. An invalid one never replaces the last valid one: the module
-   * keeps working on that and reports a ConfigError Event on the ConfigMap. Returns whether
-   * the effective config changed.
+   * Reads the cluster config. An invalid one, or one without `config.yaml`, never replaces the
+   * last valid one: the module keeps working on that (or the built-in defaults) and reports a
+   * ConfigError Event on the ConfigMap. A ConfigMap gone after one was seen is no reason to
+   * remove security either: until a valid one is back, nothing secure is deleted (SPEC §12.4).
+   * Returns whether the effective config, or whether one is known, changed.
    */
   async loadConfig(): Promise<boolean> {
     const found = await this.api.readConfig();
-    const text = found?.text ?? "";
-    if (found && text === this.configText) return false;
-    const parsed = parseClusterConfig(text);
-    if (!parsed.ok) {
-      const object = `${found?.object.metadata?.namespace}/${CONFIG_MAP_NAME}`;
-      const message = parsed.findings.map(f => `${object}: data[config.yaml].${f.field}: ${f.what}; ${f.fix}`).join("\n");
-      this.log.warn({ findings: parsed.findings.length }, "invalid cluster config; keeping the last valid one");
-      if (found)
-        await this.report(
-          involvedOf(found.object),
-          "ConfigError",
-          `invalid config.yaml, the last valid config stays in use: ${message}`,
-          `config`,
-        );
-      return false;
-    }
-    this.configText = found ? text : undefined;
-    this.reported.delete(`config`);
-    const changed = JSON.stringify(parsed.config) !== JSON.stringify(this.config);
-    this.config = parsed.config;
-    return changed;
+    const before = { config: JSON.stringify(this.config), gap: this.configGap?.why };
+    const where = `${this.api.configNamespace}/${CONFIG_MAP_NAME}`;
+    if (found) this.configSeen = true;
+    if (found?.text !== undefined) {
+      if (found.text !== this.configText || this.configGap) {
+        const parsed = parseClusterConfig(found.text);
+        if (parsed.ok) this.useConfig(parsed.config, found.text);
+        else {
+          const lines = parsed.findings.map(f => `${where}: data[${CONFIG_MAP_KEY}].${f.field}: ${f.what}; ${f.fix}`);
+          this.configGap = { why: `invalid ${CONFIG_MAP_KEY}`, findings: lines.join("\n"), configMap: found.object };
+        }
+      }
+    } else if (found) {
+      this.configGap = { why: `${where}: data[${CONFIG_MAP_KEY}]: is missing`, configMap: found.object };
+    } else if (this.configSeen || (await this.securityObjectsExist())) {
+      // A restarted watcher that finds what a config made counts it as seen.
+      this.configSeen = true;
+      this.configGap = { why: `ConfigMap ${where} is gone` };
+    } else this.useConfig(DEFAULT_CLUSTER_CONFIG, undefined);
+
+    if (this.configGap) this.log.warn({ why: this.configGap.why }, "no valid cluster config; security and routing objects are not deleted");
+    // A ConfigMap that is gone has nothing to report on: passes report on the Namespaces whose objects stay.
+    if (this.configGap?.configMap) {
+      const message = this.gapMessage(this.configGap.findings);
+      await this.report(involvedOf(this.configGap.configMap), "ConfigError", message, "config");
+    } else this.reported.delete("config");
+    return before.config !== JSON.stringify(this.config) || before.gap !== this.configGap?.why;
+  }
+
+  private useConfig(config: ClusterConfig, text: string | undefined): void {
+    this.config = config;
+    this.configText = text;
+    this.configGap = undefined;
+  }
+
+  private async securityObjectsExist(): Promise<boolean> {
+    const kinds = COMPANION_KINDS.filter(k => SECURITY_KINDS.has(k.kind));
+    return (await Promise.all(kinds.map(k => this.api.anyManaged(k.apiVersion, k.kind)))).some(Boolean);
+  }
+
+  /** What a gap means, then `details` (the findings, or what a namespace keeps): those are long, and Events are cut at 1 KiB. */
+  private gapMessage(details: string | undefined): string {
+    const inUse = this.configText !== undefined ? "the last valid config stays in use" : "the built-in defaults are in use";
+    return (
+      `${this.configGap?.why}; ${inUse}, and no RequestAuthentication, AuthorizationPolicy, VirtualService or route is deleted ` +
+      `until ${CONFIG_MAP_NAME} holds a valid ${CONFIG_MAP_KEY} (empty for the built-in defaults)${details ? `: ${details}` : ""}`
+    );
   }
 
   enqueue(namespace: string): void {
@@ -90,7 +150,7 @@ export class Reconciler {
   }
 
   async reconcileNamespace(namespace: string): Promise<Outcome> {
-    const outcome: Outcome = { namespace, applied: [], pruned: [], conflicts: [], writes: 0, reverts: 0 };
+    const outcome: Outcome = { namespace, applied: [], pruned: [], conflicts: [], failed: [], writes: 0, reverts: 0 };
     const annotations = await this.api.namespaceAnnotations(namespace);
     // A deleted namespace takes its objects with it.
     if (annotations === undefined) return outcome;
@@ -102,7 +162,11 @@ export class Reconciler {
     // Without Istio's CRDs the Istio companions cannot exist; the others are still kept true.
     const missingKinds = COMPANION_KINDS.filter((_, i) => lists[i] === undefined).map(k => k.kind as string);
     if (missingKinds.length > 0) this.log.warn({ namespace, kinds: missingKinds }, "kinds not installed; their companions are skipped");
-    const wanted = { ...all, companions: all.companions.filter(c => !missingKinds.includes(c.kind ?? "")) };
+    const wanted: Wanted = {
+      ...all,
+      companions: all.companions.filter(c => !missingKinds.includes(c.kind ?? "")),
+      routeConflicts: missingKinds.includes("VirtualService") ? [] : all.routeConflicts,
+    };
     const managed = lists.flatMap(l => l ?? []).filter(isManagedObject);
     const managedKeys = new Set(managed.map(objectKey));
     const unlisted = await Promise.all(
@@ -111,37 +175,52 @@ export class Reconciler {
     const others = unlisted.filter((o): o is KubeObject => o !== undefined && !isManagedObject(o));
     managed.push(...unlisted.filter((o): o is KubeObject => o !== undefined && isManagedObject(o)));
 
-    const keep = new Set(wanted.unresolved.map(u => u.deployment.metadata!.name!));
-    const plan = planSync(wanted.companions, managed, others, keep);
+    const plan = planSync(wanted, managed, others, { configValid: this.configGap === undefined });
 
-    for (const o of plan.apply) {
-      await this.api.apply(o as KubeObject);
-      outcome.applied.push(label(o as KubeObject));
-      const key = objectKey(o as KubeObject);
+    // Each object on its own (SPEC §12.3): one the API server refuses does not stop the others.
+    const failures: Failure[] = [];
+    const applied: Companion[] = [];
+    const pruned: KubeObject[] = [];
+    for (const c of plan.apply) {
+      const o = c as KubeObject;
+      const error = await attempt(() => this.api.apply(o));
+      if (error !== undefined) {
+        failures.push({ object: o, verb: "apply", error });
+        continue;
+      }
+      applied.push(c);
+      const key = objectKey(o);
       const content = JSON.stringify(o);
       if (this.lastApplied.get(key) === content) outcome.reverts++;
       this.lastApplied.set(key, content);
     }
     for (const o of plan.prune) {
+      const error = await attempt(() => this.api.delete(refOf(o)));
+      if (error !== undefined) {
+        failures.push({ object: o, verb: "delete", error });
+        continue;
+      }
       this.lastApplied.delete(objectKey(o));
-      await this.api.delete(refOf(o));
-      outcome.pruned.push(label(o));
+      pruned.push(o);
     }
-    outcome.writes = plan.apply.length + plan.prune.length;
-    outcome.conflicts = plan.conflicts.map(c => label(c.wanted as KubeObject));
+    outcome.applied = applied.map(objectLabel);
+    outcome.pruned = pruned.map(objectLabel);
+    outcome.failed = failures.map(f => objectLabel(f.object));
+    outcome.writes = applied.length + pruned.length;
+    outcome.conflicts = plan.conflicts.map(c => objectLabel(c.wanted));
     if (outcome.writes > 0) this.log.info({ namespace, applied: outcome.applied, pruned: outcome.pruned }, "companions reconciled");
+    if (failures.length > 0) this.log.warn({ namespace, failed: outcome.failed }, "companion writes refused; retrying with backoff");
 
-    await this.reportOutcome(namespace, deployments, plan.apply as Companion[], plan.prune, plan.conflicts, wanted.unresolved);
+    await this.reportOutcome(namespace, deployments, wanted, plan, { applied, pruned, failures });
     return outcome;
   }
 
   private async reportOutcome(
     namespace: string,
     deployments: V1Deployment[],
-    applied: Companion[],
-    pruned: KubeObject[],
-    conflicts: { wanted: Companion; existing: KubeObject }[],
-    unresolved: { deployment: V1Deployment; problems: { severity: string }[] }[],
+    wanted: Wanted,
+    plan: SyncPlan,
+    done: { applied: Companion[]; pruned: KubeObject[]; failures: Failure[] },
   ): Promise<void> {
     const byName = new Map(deployments.map(d => [d.metadata!.name!, d]));
     const namespaceRef: Involved = { apiVersion: "v1", kind: "Namespace", name: namespace };
@@ -157,33 +236,47 @@ export class Reconciler {
       if (on.kind === "Namespace" && o.metadata?.labels?.[APP_LABEL] !== undefined) return;
       const key = `${on.kind}/${on.name}`;
       const entry = changes.get(key) ?? { on, parts: [] };
-      entry.parts.push(`${verb} ${label(o)}`);
+      entry.parts.push(`${verb} ${objectLabel(o)}`);
       changes.set(key, entry);
     };
-    applied.forEach(o => note(o as KubeObject, "applied"));
-    pruned.forEach(o => note(o, "deleted"));
+    done.applied.forEach(o => note(o as KubeObject, "applied"));
+    done.pruned.forEach(o => note(o, "deleted"));
     for (const { on, parts } of changes.values()) await this.event(on, "CompanionsApplied", parts.join(", "));
 
+    // Warnings: each distinct one once; `current` are those that still hold in this namespace.
     const current = new Set<string>();
-    for (const { wanted, existing } of conflicts) {
-      const key = `conflict/${objectKey(wanted as KubeObject)}`;
+    const warn = async (on: Involved, reason: Reason, message: string, id: string): Promise<void> => {
+      const key = `${namespace}/${id}`;
       current.add(key);
-      const message = `${label(existing)} exists and was not created by ai-workloads; it is left alone. Rename or remove it, or label it app.kubernetes.io/managed-by: ai-workloads to hand it over`;
-      await this.report(ownerOf(wanted as KubeObject), "CompanionConflict", message, key);
+      await this.report(on, reason, message, key);
+    };
+    for (const { wanted: w, existing } of plan.conflicts) {
+      const message = `${objectLabel(existing)} exists and was not created by ai-workloads; it is left alone. Rename or remove it, or label it app.kubernetes.io/managed-by: ai-workloads to hand it over`;
+      await warn(ownerOf(w as KubeObject), "CompanionConflict", message, `conflict/${objectKey(w)}`);
     }
-    for (const { deployment, problems } of unresolved) {
-      const key = `unresolved/${namespace}/${deployment.metadata!.name}`;
-      current.add(key);
-      const lines = (problems as Parameters<typeof formatProblem>[0][]).filter(p => p.severity === "deny").map(formatProblem);
-      await this.report(involvedOf(deployment as KubeObject), "ConfigError", `companions kept as they are: ${lines.join("\n")}`, key);
+    for (const { object, verb, error } of done.failures) {
+      const message = `cannot ${verb} ${objectLabel(object)}: ${error}; the other objects are kept in step, and this one is retried with backoff`;
+      await warn(ownerOf(object), "CompanionFailed", message, `failed/${objectKey(object)}`);
     }
-    // Forget what was resolved in this namespace, so that a recurrence is reported again.
-    for (const key of this.reported.keys()) {
-      if (key.startsWith("conflict/") || key.startsWith("unresolved/")) {
-        const ns = key.startsWith("conflict/") ? key.split("/")[2] : key.split("/")[1];
-        if (ns === namespace && !current.has(key)) this.reported.delete(key);
-      }
+    for (const { deployment, problem } of plan.routeConflicts) {
+      await warn(involvedOf(deployment as KubeObject), "RouteConflict", formatProblem(problem), `route/${deployment.metadata?.name}`);
     }
+    for (const { deployment, problems } of wanted.unresolved) {
+      const lines = denials(problems).map(formatProblem);
+      const message = `companions kept as they are: ${lines.join("\n")}`;
+      await warn(involvedOf(deployment as KubeObject), "ConfigError", message, `unresolved/${deployment.metadata!.name}`);
+    }
+    if (wanted.namespaceProblems.length > 0) {
+      const lines = denials(wanted.namespaceProblems).map(formatProblem);
+      const message = `VirtualService, RequestAuthentication and AuthorizationPolicies kept as they are until the Namespace's ai-workloads.io annotations are valid: ${lines.join("\n")}`;
+      await warn(namespaceRef, "ConfigError", message, "namespace");
+    }
+    // A ConfigMap that exists carries its own ConfigError; one that is gone is reported where objects stay.
+    if (plan.keptForConfig.length > 0 && this.configGap && !this.configGap.configMap) {
+      await warn(namespaceRef, "ConfigError", this.gapMessage(`kept ${plan.keptForConfig.join(", ")}`), "config-gap");
+    }
+    // Forget what no longer holds in this namespace, so that a recurrence is reported again.
+    for (const key of this.reported.keys()) if (key.startsWith(`${namespace}/`) && !current.has(key)) this.reported.delete(key);
   }
 
   /** Writes a warning Event once per distinct message. */
@@ -200,6 +293,16 @@ export class Reconciler {
       // An Event is a report, not state: failing to write one must not fail the reconcile.
       this.log.warn({ reason, err: String(e) }, "cannot write Event");
     }
+  }
+}
+
+/** A write's refusal as text, undefined when it went through. */
+async function attempt(write: () => Promise<void>): Promise<string | undefined> {
+  try {
+    await write();
+    return undefined;
+  } catch (e) {
+    return errorText(e);
   }
 }
 

@@ -11,3 +11,6 @@ CP_RUN="${AI_WORKLOADS_RUN:-/tmp/ai-workloads-cp}"
 # helm has its own cache dir, keyed by its version only: a new K8S_VERSION does not rebuild it.
 HELM_CACHE="${AI_WORKLOADS_CACHE:-$HOME/.cache/ai-workloads}/helm/${HELM_VERSION}"
 HELM_BIN="$HELM_CACHE/bin/helm"
+# Istio's CRD bundle, copied out of the istio.io/istio module by istio-crds.sh, keyed by its version.
+ISTIO_CACHE="${AI_WORKLOADS_CACHE:-$HOME/.cache/ai-workloads}/istio/${ISTIO_VERSION}"
+ISTIO_CRDS_CACHED="$ISTIO_CACHE/crd-all.gen.yaml"

@@ -5,12 +5,12 @@
 #
 # Env overrides:
 #   AI_WORKLOADS_RUN      run dir (default /tmp/ai-workloads-cp)
-#   AI_WORKLOADS_CACHE    binary cache root (default ~/.cache/ai-workloads)
+#   AI_WORKLOADS_CACHE    binary and CRD cache root (default ~/.cache/ai-workloads)
 #   CP_APISERVER_PORT     apiserver secure port (default: a free port)
 #   CP_ETCD_PORT, CP_ETCD_PEER_PORT, CP_KCM_PORT   likewise
-#   K8S_VERSION, ETCD_VERSION, HELM_VERSION   see versions.env
-#   ISTIO_CRDS            CRD yaml to install (default <repo>/../shared/crds/istio-crd-all.gen.yaml;
-#                         set to "" to skip)
+#   K8S_VERSION, ETCD_VERSION, HELM_VERSION, ISTIO_VERSION   see versions.env
+#   ISTIO_CRDS            CRD yaml to install (default: crd-all.gen.yaml of istio.io/istio@ISTIO_VERSION,
+#                         fetched by istio-crds.sh into the cache; set to "" to skip)
 #   CP_TIMEOUT            seconds to wait for each readiness step (default 120)
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
@@ -20,7 +20,6 @@ elapsed() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
 log() { echo "controlplane: $*"; }
 die() { echo "controlplane: ERROR: $*" >&2; exit 1; }
 TIMEOUT="${CP_TIMEOUT:-120}"
-ISTIO_CRDS="${ISTIO_CRDS-$(cd "$CP_REPO/.." && pwd)/shared/crds/istio-crd-all.gen.yaml}"
 PROCS=(etcd kube-apiserver kube-controller-manager)
 
 # A pid file only counts if that pid is still our binary (pids get reused).
@@ -45,6 +44,11 @@ if ((n_alive > 0)) || [[ -d $CP_RUN ]]; then
 fi
 
 "$CP_HERE/build.sh"
+# Unset ISTIO_CRDS means the pinned Istio's bundle (fetched once); "" skips the CRDs.
+if [[ -z ${ISTIO_CRDS+set} ]]; then
+  "$CP_HERE/istio-crds.sh"
+  ISTIO_CRDS="$ISTIO_CRDS_CACHED"
+fi
 KUBECTL="$CP_BIN/kubectl"
 command -v openssl >/dev/null || die "openssl not found (apt-get install openssl)"
 

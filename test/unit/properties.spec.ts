@@ -1,10 +1,13 @@
 // Properties of the core over generated Deployments and annotations (fast-check).
 import fc from "fast-check";
 import { DEFAULT_CLUSTER_CONFIG, resolveNamespace } from "../../capabilities/core/config";
-import { DA, KIND_LABEL, WORKLOAD_KINDS } from "../../capabilities/core/constants";
+import { APPLIED_DEFAULTS_ANNOTATION, DA, KIND_LABEL, WORKLOAD_KINDS } from "../../capabilities/core/constants";
 import { admitDeployment, render } from "../../capabilities/core/plan";
 import { denials, formatProblem } from "../../capabilities/core/problems";
 import type { KubeObject, V1Deployment } from "../../capabilities/core/types";
+import { asStored } from "../../capabilities/core/testing";
+
+const RECORD = APPLIED_DEFAULTS_ANNOTATION;
 
 const RUNS = { numRuns: 300, seed: 20261127 };
 
@@ -220,6 +223,115 @@ describe("properties of render", () => {
         ];
         const result = render(objects, { defaultNamespace: "default" });
         for (const p of result.problems) expect(formatProblem(p)).toMatch(line);
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe("properties of the applied-defaults record (SPEC §12.1)", () => {
+  // A profile whose quantities the API server stores in another form ("0.5" → "500m", "1024Mi" → "1Gi").
+  const config = {
+    ...DEFAULT_CLUSTER_CONFIG,
+    infraProfiles: { ...DEFAULT_CLUSTER_CONFIG.infraProfiles, half: { resources: { requests: { cpu: "0.5", memory: "1024Mi" } } } },
+  };
+  const annotationSets = fc.record(
+    {
+      ...validAnnotationValues,
+      [DA.infraProfile]: fc.constantFrom("default", "cpu-small", "gpu-small", "half"),
+      [DA.settingsConfigMap]: dnsLabel,
+    },
+    { requiredKeys: [] },
+  ) as fc.Arbitrary<Record<string, string>>;
+  const containers = fc.uniqueArray(
+    fc.record(
+      {
+        name: dnsLabel,
+        image: fc.constant("img:1"),
+        env: fc.uniqueArray(fc.record({ name: fc.constantFrom("MONGO_URI", "OTHER", "OAUTH2_PROXY_CLIENT_ID"), value: fc.constant("x") }), {
+          maxLength: 2,
+          selector: e => e.name,
+        }),
+        ports: fc.constant([{ containerPort: 9100, name: "extra" }]),
+        resources: fc.constant({ limits: { memory: "3Gi" } }),
+      },
+      { requiredKeys: ["name", "image"] },
+    ),
+    { minLength: 1, maxLength: 2, selector: c => c.name },
+  );
+  const workload = fc.record({ kind: fc.constantFrom(...WORKLOAD_KINDS), containers, a: annotationSets, b: annotationSets });
+
+  const admit = (d: V1Deployment) => admitDeployment(d, ns, config, []);
+  const fresh = (kind: string, annotations: Record<string, string>, cs: object[]) => admit(deploymentOf("app", kind, annotations, cs));
+  const admitted = (kind: string, annotations: Record<string, string>, cs: object[]) => {
+    const result = fresh(kind, annotations, cs);
+    return denials(result.problems).length === 0 ? result.mutated : undefined;
+  };
+  /** The stored object with other annotations and its record, as client-side apply sends it. */
+  const reannotated = (stored: V1Deployment, annotations: Record<string, string>): V1Deployment => ({
+    ...stored,
+    metadata: { ...stored.metadata, annotations: { ...annotations, [RECORD]: stored.metadata!.annotations![RECORD] } },
+  });
+  /** Lists in a fixed order and the record parsed: the order of re-filled items is not part of the contract. */
+  const canonical = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(canonical).sort((x, y) => (JSON.stringify(x) < JSON.stringify(y) ? -1 : 1));
+    if (value !== null && typeof value === "object")
+      return Object.fromEntries(
+        Object.entries(value).map(([k, v]) => [k, k === RECORD ? canonical(JSON.parse(v as string)) : canonical(v)]),
+      );
+    return value;
+  };
+
+  it("admitting a Deployment admitted under A after changing to B gives what a fresh Deployment with B gets", () => {
+    fc.assert(
+      fc.property(workload, ({ kind, containers: cs, a, b }) => {
+        const underA = admitted(kind, a, cs);
+        const underB = admitted(kind, b, cs);
+        fc.pre(underA !== undefined && underB !== undefined);
+        const changed = admit(reannotated(asStored(underA!), b)).mutated;
+        expect(canonical(asStored(changed))).toEqual(canonical(asStored(underB!)));
+      }),
+      RUNS,
+    );
+  });
+
+  it("a user's edit of any filled field survives any later annotation change", () => {
+    fc.assert(
+      fc.property(workload, fc.nat(), ({ kind, containers: cs, a, b }, pick) => {
+        const underA = admitted(kind, a, cs);
+        fc.pre(underA !== undefined && admitted(kind, b, cs) !== undefined);
+        const stored = asStored(underA!);
+        const c = stored.spec!.template.spec!.containers[0];
+        // The user edits one env value or one probe the module filled.
+        const record = JSON.parse(stored.metadata!.annotations![RECORD]);
+        const filledEnv: string[] = (record.env ?? [])
+          .filter((e: { value?: string }) => e.value !== undefined)
+          .map((e: { name: string }) => e.name);
+        const filledProbes = ["livenessProbe", "readinessProbe", "startupProbe"].filter(p => record[p] !== undefined) as (
+          | "livenessProbe"
+          | "readinessProbe"
+          | "startupProbe"
+        )[];
+        const choices = [...filledEnv.map(n => ({ env: n })), ...filledProbes.map(p => ({ probe: p }))];
+        fc.pre(choices.length > 0 && record.container === c.name);
+        const choice = choices[pick % choices.length];
+        if ("env" in choice) c.env!.find(e => e.name === choice.env)!.value = "users-own";
+        else c[choice.probe]!.timeoutSeconds = 29;
+        const after = admit(reannotated(stored, b)).mutated.spec!.template.spec!.containers[0];
+        if ("env" in choice) expect(after.env!.find(e => e.name === choice.env)?.value).toBe("users-own");
+        else expect(after[choice.probe]?.timeoutSeconds).toBe(29);
+      }),
+      RUNS,
+    );
+  });
+
+  it("is idempotent with the record: admitting the stored result again gives no change", () => {
+    fc.assert(
+      fc.property(workload, ({ kind, containers: cs, a }) => {
+        const once = admitted(kind, a, cs);
+        fc.pre(once !== undefined);
+        const stored = asStored(once!);
+        expect(admit(stored).mutated).toEqual(stored);
       }),
       RUNS,
     );

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@jest/globals";
 import type { NamespaceSettings } from "../config";
+import type { V1Deployment } from "../types";
 import type { WorkloadSettings } from "../workload";
-import { generateRoute, generateVirtualService } from "./virtual-service";
+import { assignRoutes, compareCreation, compareRoutes, generateRoute, generateVirtualService, routePath } from "./virtual-service";
 import { namespaceSettings, workloadSettings } from "../testing";
 
 const namespace = (over: Partial<NamespaceSettings> = {}): NamespaceSettings => namespaceSettings({ tenantId: undefined, ...over });
@@ -114,5 +115,68 @@ describe("generateVirtualService", () => {
   it("gives the same routes whatever the input order", () => {
     const apps = [app("a", { path: "/a" }), app("bb", { path: "/bb" }), app("c", { path: "/c" })];
     expect(routeNames([...apps].reverse())).toEqual(routeNames(apps));
+  });
+});
+
+describe("routePath", () => {
+  it("reads back the path a generated route serves", () => {
+    for (const path of ["/", "/a", "/apps/chat/v2"]) expect(routePath(generateRoute(app("x", { path })))).toBe(path);
+  });
+
+  it("reads a live route with only a prefix, or no match, without failing", () => {
+    expect(routePath({ name: "p", match: [{ uri: { prefix: "/p/" } }] } as never)).toBe("/p");
+    expect(routePath({ name: "n" } as never)).toBe("");
+  });
+
+  it("orders routes as the generator does: longest path first, then name", () => {
+    const routes = [app("b", { path: "/x" }), app("a", { path: "/y" }), app("c", { path: "/long" })].map(generateRoute);
+    expect(routes.sort(compareRoutes).map(r => r.name)).toEqual(["c", "a", "b"]);
+  });
+});
+
+const stored = (name: string, creationTimestamp?: string): V1Deployment => ({
+  metadata: { name, namespace: "ai", ...(creationTimestamp ? { creationTimestamp: creationTimestamp as unknown as Date } : {}) },
+});
+
+describe("compareCreation", () => {
+  it("puts the older creationTimestamp first, whether a string or a Date", () => {
+    const older = stored("z", "2026-01-01T00:00:00Z");
+    const newer = { metadata: { name: "a", creationTimestamp: new Date("2026-02-01T00:00:00Z") } };
+    expect([newer, older].sort(compareCreation).map(d => d.metadata?.name)).toEqual(["z", "a"]);
+  });
+
+  it("counts a Deployment without one as the newest, and orders by name on a tie", () => {
+    expect([stored("a"), stored("b", "2026-01-01T00:00:00Z")].sort(compareCreation).map(d => d.metadata?.name)).toEqual(["b", "a"]);
+    expect([stored("b"), stored("a")].sort(compareCreation).map(d => d.metadata?.name)).toEqual(["a", "b"]);
+  });
+});
+
+describe("assignRoutes", () => {
+  const planned = (name: string, path: string, created?: string, over: Partial<WorkloadSettings> = {}) => ({
+    settings: app(name, { path, ...over }),
+    deployment: stored(name, created),
+  });
+
+  it("routes every exposed app when paths differ", () => {
+    const { routed, conflicts } = assignRoutes([planned("a", "/a"), planned("b", "/b")]);
+    expect([routed.map(s => s.app), conflicts]).toEqual([["a", "b"], []]);
+  });
+
+  it("gives a shared path to the app created first and names the other, with the one that keeps it", () => {
+    const { routed, conflicts } = assignRoutes([
+      planned("a", "/same", "2026-03-01T00:00:00Z"),
+      planned("b", "/same", "2026-01-01T00:00:00Z"),
+      planned("c", "/same", "2026-02-01T00:00:00Z"),
+    ]);
+    expect(routed.map(s => s.app)).toEqual(["b"]);
+    expect(conflicts.map(c => [c.deployment.metadata?.name, c.path, c.keptBy])).toEqual([
+      ["c", "/same", "b"],
+      ["a", "/same", "b"],
+    ]);
+  });
+
+  it("lets an unexposed app share a path: it has no route", () => {
+    const { routed, conflicts } = assignRoutes([planned("a", "/same", undefined, { expose: false }), planned("b", "/same")]);
+    expect([routed.map(s => s.app), conflicts]).toEqual([["a", "b"], []]);
   });
 });

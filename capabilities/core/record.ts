@@ -1,0 +1,385 @@
+// The applied-defaults record (SPEC §12.1): what admission filled, kept on the Deployment so
+// that the next admission can tell the module's fills from the user's fields. Fills whose stored
+// value still equals the record are discarded before anything reads the Deployment, then the
+// defaults are filled again from the current annotations, Namespace and config.
+import type {
+  V1Affinity,
+  V1Container,
+  V1ContainerPort,
+  V1EnvVar,
+  V1PodSpec,
+  V1Probe,
+  V1Toleration,
+  V1Volume,
+  V1VolumeMount,
+} from "@kubernetes/client-node";
+import { equals } from "ramda";
+import { APPLIED_DEFAULTS_ANNOTATION } from "./constants";
+import { annotationField } from "./parse";
+import { type Problem, warn } from "./problems";
+import type { V1Deployment } from "./types";
+
+type StringMap = Record<string, string>;
+const PROBES = ["livenessProbe", "readinessProbe", "startupProbe"] as const;
+const AFFINITY_PARTS = ["nodeAffinity", "podAffinity", "podAntiAffinity"] as const;
+
+/**
+ * The record, as stored (JSON, keys in this order, empty parts left out). Each list item is
+ * identified by its Kubernetes merge key, never by position: env and volumes by name, ports by
+ * containerPort (TCP), volumeMounts by mountPath, args by their text (flag and value),
+ * tolerations by key and effect.
+ */
+export interface AppliedDefaults {
+  v: 1;
+  /** The primary container the container fills went to. */
+  container: string;
+  podLabels?: StringMap;
+  podAnnotations?: StringMap;
+  volumes?: V1Volume[];
+  nodeSelector?: StringMap;
+  tolerations?: V1Toleration[];
+  affinity?: V1Affinity;
+  command?: string[];
+  args?: string[];
+  ports?: V1ContainerPort[];
+  /** Names given to ports the user declared without one: containerPort → name. */
+  portNames?: StringMap;
+  env?: V1EnvVar[];
+  livenessProbe?: V1Probe;
+  readinessProbe?: V1Probe;
+  startupProbe?: V1Probe;
+  volumeMounts?: V1VolumeMount[];
+  requests?: StringMap;
+  limits?: StringMap;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isStringMap = (v: unknown): v is StringMap => isObject(v) && Object.values(v).every(x => typeof x === "string");
+const isObjectList = (v: unknown): boolean => Array.isArray(v) && v.every(isObject);
+const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every(x => typeof x === "string");
+
+const FIELD_CHECKS: Record<string, (v: unknown) => boolean> = {
+  v: v => v === 1,
+  container: v => typeof v === "string",
+  podLabels: isStringMap,
+  podAnnotations: isStringMap,
+  volumes: v => isObjectList(v) && (v as { name?: unknown }[]).every(x => typeof x.name === "string"),
+  nodeSelector: isStringMap,
+  tolerations: isObjectList,
+  affinity: isObject,
+  command: isStringList,
+  args: isStringList,
+  ports: v => isObjectList(v) && (v as { containerPort?: unknown }[]).every(x => typeof x.containerPort === "number"),
+  portNames: isStringMap,
+  env: v => isObjectList(v) && (v as { name?: unknown }[]).every(x => typeof x.name === "string"),
+  livenessProbe: isObject,
+  readinessProbe: isObject,
+  startupProbe: isObject,
+  volumeMounts: v => isObjectList(v) && (v as { mountPath?: unknown }[]).every(x => typeof x.mountPath === "string"),
+  requests: isStringMap,
+  limits: isStringMap,
+};
+
+/** The record on a Deployment: none when absent; a malformed one counts as none, with a warning. */
+export function readRecord(d: V1Deployment, object: string): { record?: AppliedDefaults; problems: Problem[] } {
+  const raw = d.metadata?.annotations?.[APPLIED_DEFAULTS_ANNOTATION];
+  if (raw === undefined) return { problems: [] };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    parsed = undefined;
+  }
+  const valid =
+    isObject(parsed) &&
+    parsed.v !== undefined &&
+    parsed.container !== undefined &&
+    Object.entries(parsed).every(([k, v]) => FIELD_CHECKS[k]?.(v) === true);
+  if (valid) return { record: parsed as unknown as AppliedDefaults, problems: [] };
+  return {
+    problems: [
+      warn(object, {
+        field: annotationField(APPLIED_DEFAULTS_ANNOTATION),
+        what: "is not a record this module wrote, so every present field counts as the user's",
+        fix: `remove the annotation (the module writes it again); never edit it by hand`,
+      }),
+    ],
+  };
+}
+
+export const serializeRecord = (r: AppliedDefaults): string => JSON.stringify(r);
+
+// ---------------------------------------------------------------------------------------------
+// Comparing a recorded fill with the stored value, as the API server stores it.
+
+/** Values the API server fills into what the module writes (probe, port and volume defaulting). */
+const SERVER_DEFAULTS: Record<string, unknown> = {
+  protocol: "TCP",
+  scheme: "HTTP",
+  successThreshold: 1,
+  failureThreshold: 3,
+  timeoutSeconds: 1,
+  periodSeconds: 10,
+  defaultMode: 420,
+};
+
+/** True when `stored` is `recorded` after the API server's defaulting. */
+export function storedAs(recorded: unknown, stored: unknown): boolean {
+  if (Array.isArray(recorded)) {
+    return Array.isArray(stored) && stored.length === recorded.length && recorded.every((r, i) => storedAs(r, stored[i]));
+  }
+  if (isObject(recorded)) {
+    if (!isObject(stored)) return false;
+    return (
+      Object.entries(recorded).every(([k, v]) => storedAs(v, stored[k])) &&
+      Object.entries(stored).every(([k, v]) => k in recorded || (k in SERVER_DEFAULTS && equals(v, SERVER_DEFAULTS[k])))
+    );
+  }
+  return recorded === stored;
+}
+
+const QUANTITY = /^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$/;
+const SUFFIX: Record<string, number> = {
+  "": 1,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+
+/** A quantity's value (the API server stores `0.5` as `500m` and `1024Mi` as `1Gi`). */
+export function quantityValue(q: unknown): number | undefined {
+  const m = QUANTITY.exec(String(q));
+  if (!m) return undefined;
+  const suffix = m[2] ?? "";
+  const factor = /^[eE]/.test(suffix) ? 10 ** Number(suffix.slice(1)) : SUFFIX[suffix];
+  return Number(m[1]) * factor;
+}
+
+export function sameQuantity(a: unknown, b: unknown): boolean {
+  const x = quantityValue(a);
+  const y = quantityValue(b);
+  if (x === undefined || y === undefined) return a === b;
+  return Math.abs(x - y) <= 1e-9 * Math.max(Math.abs(x), Math.abs(y));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys of list items.
+
+const portKey = (p: { containerPort?: number; protocol?: string }): string => `${p.containerPort}/${p.protocol ?? "TCP"}`;
+const tolerationKey = (t: V1Toleration): string => `${t.key ?? ""}/${t.effect ?? ""}`;
+const byName = (x: { name: string }): string => x.name;
+const byMountPath = (x: V1VolumeMount): string => x.mountPath;
+
+/** `list` without the first stored item matching each recorded one; undefined when nothing is left. */
+function withoutRecorded<T>(list: T[] | undefined, recorded: T[] | undefined, key: (x: T) => string, same = storedAs): T[] | undefined {
+  if (!list || !recorded?.length) return list;
+  const left = [...list];
+  for (const r of recorded) {
+    const i = left.findIndex(x => key(x) === key(r) && same(r, x));
+    if (i >= 0) left.splice(i, 1);
+  }
+  return left.length > 0 ? left : undefined;
+}
+
+/** `map` without the keys whose value is the recorded one; undefined when nothing is left. */
+function withoutRecordedKeys(
+  map: StringMap | undefined,
+  recorded: StringMap | undefined,
+  same: (a: unknown, b: unknown) => boolean = equals,
+): StringMap | undefined {
+  if (!map || !recorded) return map;
+  const left = Object.fromEntries(Object.entries(map).filter(([k, v]) => !(k in recorded && same(recorded[k], v))));
+  return Object.keys(left).length > 0 ? left : undefined;
+}
+
+/** Sets or removes `key`: an emptied field is removed, so fill-only rules see it as missing. */
+function put<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
+  if (value === undefined) delete target[key];
+  else target[key] = value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Discarding the recorded fills.
+
+/**
+ * The Deployment without the fills the record names whose stored value is still the recorded
+ * one (a value that differs is the user's and stays). The input is not touched.
+ */
+export function withoutFills(d: V1Deployment, r: AppliedDefaults): V1Deployment {
+  const template = d.spec?.template;
+  const pod = template?.spec;
+  if (!template || !pod || !Array.isArray(pod.containers)) return d;
+  const meta = { ...(template.metadata ?? {}) };
+  put(meta, "labels", withoutRecordedKeys(meta.labels, r.podLabels));
+  put(meta, "annotations", withoutRecordedKeys(meta.annotations, r.podAnnotations));
+  const spec: V1PodSpec = { ...pod };
+  put(spec, "volumes", withoutRecorded(spec.volumes, r.volumes, byName));
+  put(spec, "nodeSelector", withoutRecordedKeys(spec.nodeSelector, r.nodeSelector));
+  put(spec, "tolerations", withoutRecorded(spec.tolerations, r.tolerations, tolerationKey));
+  if (r.affinity && spec.affinity) {
+    const affinity = { ...spec.affinity };
+    for (const part of AFFINITY_PARTS) if (r.affinity[part] && storedAs(r.affinity[part], affinity[part])) delete affinity[part];
+    put(spec, "affinity", Object.keys(affinity).length > 0 ? affinity : undefined);
+  }
+  spec.containers = pod.containers.map(c => (c.name === r.container ? containerWithoutFills(c, r) : c));
+  return { ...d, spec: { ...d.spec!, template: { ...template, metadata: meta, spec } } };
+}
+
+function containerWithoutFills(container: V1Container, r: AppliedDefaults): V1Container {
+  const c: V1Container = { ...container };
+  if (r.command && storedAs(r.command, c.command)) delete c.command;
+  put(
+    c,
+    "args",
+    withoutRecorded(c.args, r.args, a => a),
+  );
+  let ports = withoutRecorded(c.ports, r.ports, portKey);
+  if (ports && r.portNames) {
+    ports = ports.map(p => {
+      if (r.portNames![String(p.containerPort)] !== p.name || (p.protocol ?? "TCP") !== "TCP") return p;
+      const { name: _name, ...unnamed } = p;
+      return unnamed;
+    });
+  }
+  put(c, "ports", ports);
+  put(c, "env", withoutRecorded(c.env, r.env, byName));
+  for (const probe of PROBES) if (r[probe] && storedAs(r[probe], c[probe])) delete c[probe];
+  put(c, "volumeMounts", withoutRecorded(c.volumeMounts, r.volumeMounts, byMountPath));
+  if (c.resources && (r.requests || r.limits)) {
+    const resources = { ...c.resources };
+    put(resources, "requests", withoutRecordedKeys(resources.requests, r.requests, sameQuantity));
+    put(resources, "limits", withoutRecordedKeys(resources.limits, r.limits, sameQuantity));
+    put(c, "resources", Object.keys(resources).length > 0 ? resources : undefined);
+  }
+  return c;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recording what the defaults added.
+
+const added = <T>(before: T[] | undefined, after: T[] | undefined, key: (x: T) => string): T[] => {
+  const had = new Set((before ?? []).map(key));
+  return (after ?? []).filter(x => !had.has(key(x)));
+};
+
+const addedKeys = (before: StringMap | undefined, after: StringMap | undefined): StringMap =>
+  Object.fromEntries(Object.entries(after ?? {}).filter(([k]) => before?.[k] === undefined));
+
+const nonEmpty = <T>(v: T[] | StringMap): T[] | StringMap | undefined => (Object.keys(v).length > 0 ? v : undefined);
+
+/** What `after` (the defaults applied to `before`) adds: the record to store. */
+export function recordFills(before: V1Deployment, after: V1Deployment, containerIndex: number): AppliedDefaults {
+  const b = before.spec!.template;
+  const a = after.spec!.template;
+  const bc = b.spec!.containers[containerIndex];
+  const ac = a.spec!.containers[containerIndex];
+  const affinity = Object.fromEntries(
+    AFFINITY_PARTS.filter(p => a.spec!.affinity?.[p] !== undefined && b.spec!.affinity?.[p] === undefined).map(p => [
+      p,
+      a.spec!.affinity![p],
+    ]),
+  );
+  const portNames = Object.fromEntries(
+    (ac.ports ?? [])
+      .filter(p => p.name !== undefined && (bc.ports ?? []).some(q => portKey(q) === portKey(p) && q.name === undefined))
+      .map(p => [String(p.containerPort), p.name!]),
+  );
+  const record: AppliedDefaults = {
+    v: 1,
+    container: ac.name,
+    podLabels: nonEmpty(addedKeys(b.metadata?.labels, a.metadata?.labels)) as StringMap | undefined,
+    podAnnotations: nonEmpty(addedKeys(b.metadata?.annotations, a.metadata?.annotations)) as StringMap | undefined,
+    volumes: nonEmpty(added(b.spec!.volumes, a.spec!.volumes, byName)) as V1Volume[] | undefined,
+    nodeSelector: nonEmpty(addedKeys(b.spec!.nodeSelector, a.spec!.nodeSelector)) as StringMap | undefined,
+    tolerations: nonEmpty((a.spec!.tolerations ?? []).slice((b.spec!.tolerations ?? []).length)) as V1Toleration[] | undefined,
+    affinity: Object.keys(affinity).length > 0 ? (affinity as V1Affinity) : undefined,
+    command: bc.command === undefined ? ac.command : undefined,
+    args: nonEmpty((ac.args ?? []).slice((bc.args ?? []).length)) as string[] | undefined,
+    ports: nonEmpty(added(bc.ports, ac.ports, portKey)) as V1ContainerPort[] | undefined,
+    portNames: nonEmpty(portNames) as StringMap | undefined,
+    env: nonEmpty(added(bc.env, ac.env, byName)) as V1EnvVar[] | undefined,
+    livenessProbe: bc.livenessProbe === undefined ? ac.livenessProbe : undefined,
+    readinessProbe: bc.readinessProbe === undefined ? ac.readinessProbe : undefined,
+    startupProbe: bc.startupProbe === undefined ? ac.startupProbe : undefined,
+    volumeMounts: nonEmpty(added(bc.volumeMounts, ac.volumeMounts, byMountPath)) as V1VolumeMount[] | undefined,
+    requests: nonEmpty(addedKeys(bc.resources?.requests, ac.resources?.requests)) as StringMap | undefined,
+    limits: nonEmpty(addedKeys(bc.resources?.limits, ac.resources?.limits)) as StringMap | undefined,
+  };
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as unknown as AppliedDefaults;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keeping what is stored: a re-filled value the API server holds in its own form (defaults added,
+// quantities canonical) and in its own place stays as stored, so that admitting a stored object
+// again gives no patch and an unchanged value never moves (a pod template change rolls it out).
+
+/** `items`, each replaced by its stored form when stored, ordered as stored; new items at the end. */
+function asStoredList<T>(items: T[] | undefined, stored: T[] | undefined, key: (x: T) => string): T[] | undefined {
+  if (!items || !stored) return items;
+  // A repeated key (an arg given twice) is told apart by its occurrence.
+  const occurrences = (list: T[]): string[] => {
+    const seen = new Map<string, number>();
+    return list.map(x => {
+      const n = seen.get(key(x)) ?? 0;
+      seen.set(key(x), n + 1);
+      return `${n}:${key(x)}`;
+    });
+  };
+  const position = new Map(occurrences(stored).map((k, i) => [k, i]));
+  const keys = occurrences(items);
+  return items
+    .map((x, i) => {
+      const at = position.get(keys[i]);
+      const kept = at !== undefined && storedAs(x, stored[at]) ? stored[at] : x;
+      return { x: kept, i, at: at ?? Number.MAX_SAFE_INTEGER };
+    })
+    .sort((p, q) => p.at - q.at || p.i - q.i)
+    .map(p => p.x);
+}
+
+const asStoredValue = <T>(value: T | undefined, stored: T | undefined): T | undefined =>
+  value !== undefined && storedAs(value, stored) ? stored : value;
+
+function asStoredQuantities(values: StringMap | undefined, stored: StringMap | undefined): StringMap | undefined {
+  if (!values || !stored) return values;
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, k in stored && sameQuantity(v, stored[k]) ? stored[k] : v]));
+}
+
+/** `mutated` (its writable path, written in place) with what `stored` already holds kept as stored. */
+export function keepStored(mutated: V1Deployment, stored: V1Deployment, containerIndex: number): void {
+  const pod = mutated.spec!.template.spec!;
+  const had = stored.spec!.template.spec!;
+  put(pod, "volumes", asStoredList(pod.volumes, had.volumes, byName));
+  put(pod, "tolerations", asStoredList(pod.tolerations, had.tolerations, tolerationKey));
+  if (pod.affinity && had.affinity) {
+    pod.affinity = { ...pod.affinity };
+    for (const part of AFFINITY_PARTS) put(pod.affinity, part, asStoredValue(pod.affinity[part], had.affinity[part]));
+  }
+  const c = pod.containers[containerIndex];
+  const s = had.containers[containerIndex];
+  if (!c || !s) return;
+  put(
+    c,
+    "args",
+    asStoredList(c.args, s.args, a => a),
+  );
+  put(c, "ports", asStoredList(c.ports, s.ports, portKey));
+  put(c, "env", asStoredList(c.env, s.env, byName));
+  put(c, "volumeMounts", asStoredList(c.volumeMounts, s.volumeMounts, byMountPath));
+  for (const probe of PROBES) put(c, probe, asStoredValue(c[probe], s[probe]));
+  if (c.resources && s.resources) {
+    c.resources = { ...c.resources };
+    put(c.resources, "requests", asStoredQuantities(c.resources.requests, s.resources.requests));
+    put(c.resources, "limits", asStoredQuantities(c.resources.limits, s.resources.limits));
+  }
+}
