@@ -2,8 +2,8 @@ import { describe, expect, it } from "@jest/globals";
 import type { V1Container } from "@kubernetes/client-node";
 import type { InfraProfile, NamespaceSettings } from "./config";
 import { applyDefaults } from "./defaults";
-import { checkRouteClash, checkWorkload } from "./policy";
-import { formatProblem } from "./problems";
+import { checkJwtWithoutRequestAuth, checkRouteClash, checkWorkload, ratchet, routeClashes } from "./policy";
+import { type Problem, formatProblem } from "./problems";
 import type { V1Deployment } from "./types";
 import type { WorkloadSettings } from "./workload";
 import { workloadSettings } from "./testing";
@@ -286,5 +286,89 @@ describe("checkRouteClash", () => {
 
   it("accepts any path when there are no other apps", () => {
     expect(checkRouteClash(at("a", "/apps/chat"), [])).toEqual([]);
+  });
+});
+
+describe("checkRouteClash across namespaces on one host and gateway (SPEC §12.6)", () => {
+  const at = (namespace: string, app: string, path: string, ns: Partial<NamespaceSettings> = {}) =>
+    settings("mlserver", { app, path, namespace }, { name: namespace, ...ns });
+
+  it("denies an exact path of another namespace's route, naming it <namespace>/<name>", () => {
+    expect(checkRouteClash(at("b", "x", "/apps/x"), [at("a", "y", "/apps/x")]).map(formatProblem)).toEqual([
+      'b/x: metadata.annotations[ai-workloads.io/path-prefix]: route path "/apps/x" on host "ai.example.com" is already used by Deployment a/y; set ai-workloads.io/path-prefix to another path, or ai-workloads.io/expose: "false": namespaces on one host and gateway share its paths',
+    ]);
+  });
+
+  it("warns on a path nested under or above another namespace's route", () => {
+    const under = checkRouteClash(at("b", "x", "/apps/x/v2"), [at("a", "y", "/apps/x")]);
+    const above = checkRouteClash(at("b", "x", "/apps"), [at("a", "y", "/apps/x")]);
+    const root = checkRouteClash(at("b", "x", "/"), [at("a", "y", "/apps/x")]);
+    for (const problems of [under, above, root])
+      expect(problems.map(p => [p.severity, p.what.includes("of Deployment a/y")])).toEqual([["warn", true]]);
+  });
+
+  it("ignores namespaces on another host or gateway, and paths that merely share a prefix", () => {
+    expect(checkRouteClash(at("b", "x", "/apps/x"), [at("a", "y", "/apps/x", { host: "other.example.com" })])).toEqual([]);
+    expect(checkRouteClash(at("b", "x", "/apps/x"), [at("a", "y", "/apps/x", { gateway: "istio-system/other" })])).toEqual([]);
+    expect(checkRouteClash(at("b", "x", "/apps/x2"), [at("a", "y", "/apps/x")])).toEqual([]);
+  });
+
+  it("routeClashes lists the clashes a set of apps has, to judge a Namespace update by the ones it adds", () => {
+    expect(routeClashes([at("b", "x", "/p"), at("b", "z", "/p")], [at("a", "y", "/q")])).toEqual([
+      'b/z: route path "/p" is already used by Deployment "x"',
+    ]);
+    expect(routeClashes([at("b", "x", "/q")], [at("a", "y", "/q")])).toEqual([
+      'b/x: route path "/q" on host "ai.example.com" is already used by Deployment a/y',
+    ]);
+  });
+});
+
+describe("checkJwtWithoutRequestAuth (SPEC §12.4)", () => {
+  const ns = (over: Partial<NamespaceSettings>): NamespaceSettings => workloadSettings("mlserver", {}, over).ns;
+
+  it("warns when a JWT is required but no RequestAuthentication is generated", () => {
+    expect(checkJwtWithoutRequestAuth(ns({ requireJwt: true, requestAuth: false })).map(formatProblem)).toEqual([
+      'warning: namespace/ai: metadata.annotations[ai-workloads.io/require-jwt]: a JWT is required, but no RequestAuthentication is generated here (request-auth is not true); set ai-workloads.io/request-auth: "true" and a tenant, or make sure a mesh-wide RequestAuthentication validates the tokens: otherwise callers with only a token are denied',
+    ]);
+    expect(checkJwtWithoutRequestAuth(ns({ requireJwt: true, requestAuth: true, tenantId: undefined }))[0].what).toContain(
+      "no tenant is known",
+    );
+  });
+
+  it("is quiet when one is generated, or no JWT is required", () => {
+    expect(checkJwtWithoutRequestAuth(ns({ requireJwt: true, requestAuth: true }))).toEqual([]);
+    expect(checkJwtWithoutRequestAuth(ns({ requireJwt: false }))).toEqual([]);
+  });
+});
+
+describe("ratchet (SPEC §12.2)", () => {
+  const problem = (severity: "deny" | "warn", what: string, field = "metadata.annotations[ai-workloads.io/infra-profile]"): Problem => ({
+    severity,
+    object: "ai/model",
+    field,
+    what,
+    fix: "use one of default",
+  });
+
+  it("turns a denial the stored object already had into a warning marked as present before", () => {
+    const now = [problem("deny", '"gone" is not a known infra profile')];
+    expect(ratchet(now, now).map(formatProblem)).toEqual([
+      'warning: ai/model: metadata.annotations[ai-workloads.io/infra-profile]: "gone" is not a known infra profile; use one of default (present before this change)',
+    ]);
+  });
+
+  it("counts a problem of the same kind on the same field whatever its quoted values", () => {
+    const before = [problem("deny", '"old" is not a known infra profile')];
+    expect(ratchet([problem("deny", '"new" is not a known infra profile')], before)[0].severity).toBe("warn");
+  });
+
+  it("still denies what the update introduces: another kind, another field, or nothing before", () => {
+    const before = [problem("deny", '"old" is not a known infra profile')];
+    expect(ratchet([problem("deny", "is malformed")], before)[0].severity).toBe("deny");
+    expect(ratchet([problem("deny", '"x" is not a known infra profile', "metadata.name")], before)[0].severity).toBe("deny");
+    expect(ratchet([problem("deny", '"x" is not a known infra profile')], [])[0].severity).toBe("deny");
+    expect(
+      ratchet([problem("deny", '"x" is not a known infra profile')], [problem("warn", '"x" is not a known infra profile')])[0].severity,
+    ).toBe("deny");
   });
 });

@@ -264,6 +264,16 @@ describe("resolveWorkload annotation overrides", () => {
 });
 
 describe("resolveWorkload denials", () => {
+  it.each(["1model", "model.v2", "Model", "model-", `m${"x".repeat(63)}`])("denies %s: not a valid Service name (SPEC §12.3)", name => {
+    expect(linesOf(deployment({ name }))).toEqual([
+      `ai/${name}: metadata.name: ${JSON.stringify(name.length > 80 ? `${name.slice(0, 77)}...` : name)} is not a valid Service name, and every companion is named after the Deployment; name it with at most 63 lowercase letters, digits and '-', starting with a letter and ending with a letter or digit`,
+    ]);
+  });
+
+  it("accepts a 63-character DNS-1035 label", () => {
+    expect(resolveWorkload(deployment({ name: `m${"x".repeat(62)}` }), namespace(), cluster()).problems).toEqual([]);
+  });
+
   it("denies an unknown kind, listing the valid kinds", () => {
     expect(linesOf(deployment({ kind: "triton" }))).toEqual([
       'ai/model: metadata.labels[ai-workloads.io/kind]: "triton" is not a known kind; use one of mlserver, librechat, oauth2-proxy',
