@@ -67,5 +67,7 @@ export const REQUIRE_JWT_POLICY_NAME = "ai-workloads-require-jwt";
 export const publicPolicyName = (app: string): string => `${app}-public`;
 
 export const MLSERVER_METRICS_PORT = 8082;
+/** MLServer always serves gRPC inference too (SPEC §4). */
+export const MLSERVER_GRPC_PORT = 8081;
 export const MLSERVER_MODELS_PATH = "/mnt/models";
 export const MLSERVER_SETTINGS_VOLUME = "mlserver-settings";

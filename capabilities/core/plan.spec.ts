@@ -284,7 +284,10 @@ describe("planNamespace", () => {
     expect(svc.spec).toEqual({
       type: "ClusterIP",
       selector: { app: "m" },
-      ports: [{ name: "http", port: 8000, targetPort: "http", protocol: "TCP", appProtocol: "http" }],
+      ports: [
+        { name: "http", port: 8000, targetPort: "http", protocol: "TCP", appProtocol: "http" },
+        { name: "grpc", port: 8081, targetPort: "grpc", protocol: "TCP", appProtocol: "grpc" },
+      ],
     });
   });
 });

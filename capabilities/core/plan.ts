@@ -1,6 +1,6 @@
 // Composition of the core for its three callers: admission of one Deployment, the companions
 // of one namespace (reconcile and render), and the whole offline render.
-import { APPLIED_DEFAULTS_ANNOTATION, CONFIG_MAP_KEY, CONFIG_MAP_NAME } from "./constants";
+import { APPLIED_DEFAULTS_ANNOTATION, CONFIG_MAP_KEY, CONFIG_MAP_NAME, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./constants";
 import { type ClusterConfig, DEFAULT_CLUSTER_CONFIG, type NamespaceSettings, parseClusterConfig, resolveNamespace } from "./config";
 import { applyDefaults } from "./defaults";
 import { portName } from "./defaults/container";
@@ -92,7 +92,7 @@ export function planCompanions(ns: NamespaceSettings, apps: readonly PlannedApp[
   const perApp = apps.flatMap(({ settings, deployment, owner }) => {
     const container = deployment.spec?.template?.spec?.containers?.[settings.containerIndex];
     return [
-      generateService(settings, portName(container, settings.port) ?? "http", owner),
+      generateService(settings, portName(container, settings.port) ?? "http", owner, portName(container, settings.grpcPort) ?? "grpc"),
       generateHpa(settings, owner),
       generatePublicPolicy(settings, owner),
     ];
@@ -158,7 +158,10 @@ export interface RenderOptions {
 }
 
 export interface RenderResult {
+  /** The input objects (mutated where managed, generated companions of the input dropped), then the generated ones. */
   objects: KubeObject[];
+  /** How many of `objects` come from the input. */
+  fromInput: number;
   problems: Problem[];
 }
 
@@ -168,7 +171,8 @@ const configFindings = (object: string, findings: Finding[]): Problem[] =>
 /** The offline render (SPEC §8): every input object, mutated where managed, then the companions. */
 export function render(input: readonly KubeObject[], options: RenderOptions): RenderResult {
   const problems: Problem[] = [];
-  const objects = input.map(o => withNamespace(o, options.defaultNamespace));
+  // Companions in the input (render's own output given back) are replaced by the generated ones.
+  const objects = input.filter(o => !isGeneratedCompanion(o)).map(o => withNamespace(o, options.defaultNamespace));
 
   const configMaps = objects.filter(o => o.kind === "ConfigMap" && o.metadata?.name === CONFIG_MAP_NAME);
   let cluster = options.config ?? DEFAULT_CLUSTER_CONFIG;
@@ -224,8 +228,11 @@ export function render(input: readonly KubeObject[], options: RenderOptions): Re
   const active = [...namespaces.values()].filter(ns => namespaceIsActive(ns, apps.get(ns.name) ?? []));
   problems.push(...active.flatMap(checkJwtWithoutRequestAuth));
   const companions = active.flatMap(ns => planNamespace(ns, apps.get(ns.name) ?? []));
-  return { objects: [...output, ...(sortCompanions(companions) as KubeObject[])], problems };
+  return { objects: [...output, ...(sortCompanions(companions) as KubeObject[])], fromInput: output.length, problems };
 }
+
+const isGeneratedCompanion = (o: KubeObject): boolean =>
+  o.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE && KIND_ORDER.includes(o.kind ?? "");
 
 function withNamespace(o: KubeObject, defaultNamespace: string): KubeObject {
   if (CLUSTER_SCOPED.has(o.kind ?? "") || o.metadata?.namespace) return o;

@@ -105,7 +105,8 @@ describe("checkWorkload: oauth2-proxy denials", () => {
   });
 
   it("accepts credentials given through envFrom", () => {
-    expect(check(proxy({ oauth2Secret: undefined }), { envFrom: [{ secretRef: { name: "login-oauth2-env" } }] })).toEqual([]);
+    const problems = check(proxy({ oauth2Secret: undefined }), { envFrom: [{ secretRef: { name: "login-oauth2-env" } }] });
+    expect(problems.filter(p => !p.startsWith("warning: "))).toEqual([]);
   });
 
   it("accepts credentials given as args naming files", () => {
@@ -248,11 +249,30 @@ describe("checkWorkload: app port names", () => {
     const s = settings("mlserver", { containerIndex: 1 });
     const d: V1Deployment = deployment(s);
     d.spec!.template.spec!.containers = [
-      { name: "sidecar", image: "envoy", ports: [{ name: "http", containerPort: 15000 }] },
+      { name: "sidecar", image: "envoy", ports: [{ name: "admin", containerPort: 15000 }] },
       { name: "server", image: "mlserver" },
     ];
     expect(checkWorkload(applyDefaults(d, s), s)).toEqual([]);
   });
+
+  it.each([
+    ["containers", "http"],
+    ["containers", "grpc"],
+    ["initContainers", "metrics"],
+  ] as const)(
+    "denies a name the kind uses on a port of another of the pod's %s (%s): a named targetPort resolves to the first container",
+    (part, name) => {
+      const s = settings("mlserver");
+      const d: V1Deployment = deployment(s, { resources: { requests: { cpu: "1" } } });
+      d.spec!.template.spec![part] = [
+        ...(part === "containers" ? d.spec!.template.spec!.containers : []),
+        { name: "shipper", image: "fluent-bit", ports: [{ name, containerPort: 2020 }] },
+      ];
+      expect(checkWorkload(applyDefaults(d, s), s).map(formatProblem)).toEqual([
+        `ai/model: spec.template.spec.${part}[shipper].ports: port name "${name}" is also the primary container's (main); Kubernetes resolves a named targetPort to the first container that has the name; rename that port of "shipper"`,
+      ]);
+    },
+  );
 });
 
 describe("checkRouteClash", () => {

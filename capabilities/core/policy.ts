@@ -4,7 +4,7 @@ import type { V1Container } from "@kubernetes/client-node";
 import { DA, NA } from "./constants";
 import { type NamespaceSettings, namespaceObject } from "./config";
 import { flagValue, hasEnv, portName } from "./defaults/container";
-import { CREDENTIALS, flagGiven } from "./defaults/oauth2-proxy";
+import { CREDENTIALS, WIRING_FLAGS, flagGiven, hasUnseenSettings, oauth2ProxyArgs, runsShell } from "./defaults/oauth2-proxy";
 import { annotationField } from "./parse";
 import { type Problem, deny, quote, warn } from "./problems";
 import type { V1Deployment } from "./types";
@@ -30,7 +30,9 @@ export function checkWorkload(mutated: V1Deployment, s: WorkloadSettings): Probl
     );
   }
 
+  problems.push(...checkPortNames(object, mutated, c, s));
   if (s.kind === "oauth2-proxy") problems.push(...checkOauth2Proxy(object, c, s));
+  problems.push(...checkPublicPaths(object, s));
   if (s.kind === "librechat" && !hasEnv(c, "MONGO_URI") && (c.envFrom ?? []).length === 0) {
     problems.push(
       warn(object, {
@@ -40,7 +42,8 @@ export function checkWorkload(mutated: V1Deployment, s: WorkloadSettings): Probl
       }),
     );
   }
-  if (s.autoscale !== "off" && c.resources?.requests?.cpu === undefined) {
+  // A CPU limit without a request becomes the request (Kubernetes copies it).
+  if (s.autoscale !== "off" && c.resources?.requests?.cpu === undefined && c.resources?.limits?.cpu === undefined) {
     problems.push(
       warn(object, {
         field: containerField(c, "resources.requests.cpu"),
@@ -53,9 +56,74 @@ export function checkWorkload(mutated: V1Deployment, s: WorkloadSettings): Probl
   return problems;
 }
 
+/**
+ * The port names the kind relies on are unique across the pod's containers and init containers:
+ * Kubernetes resolves a named targetPort to the first container that has the name (SPEC §13.1).
+ */
+function checkPortNames(object: string, mutated: V1Deployment, c: V1Container, s: WorkloadSettings): Problem[] {
+  const numbers = s.kind === "mlserver" ? [s.port, s.grpcPort, s.metricsPort] : [s.port];
+  const names = new Set(numbers.map(n => portName(c, n)).filter((n): n is string => n !== undefined));
+  const pod = mutated.spec!.template.spec!;
+  const problems: Problem[] = [];
+  for (const [list, part] of [
+    [pod.containers, "containers"],
+    [pod.initContainers ?? [], "initContainers"],
+  ] as const) {
+    for (const other of list) {
+      if (other === c) continue;
+      for (const p of other.ports ?? []) {
+        if (p.name === undefined || !names.has(p.name)) continue;
+        problems.push(
+          deny(object, {
+            field: `spec.template.spec.${part}[${other.name}].ports`,
+            what: `port name ${quote(p.name)} is also the primary container's (${c.name}); Kubernetes resolves a named targetPort to the first container that has the name`,
+            fix: `rename that port of ${quote(other.name)}`,
+          }),
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+/** Public paths are matched after the route's rewrite: `/apps/model/docs` from outside is `/docs` at the app (SPEC §13.3). */
+function checkPublicPaths(object: string, s: WorkloadSettings): Problem[] {
+  if (!s.expose || s.path === "/") return [];
+  return s.publicPaths
+    .filter(p => p.startsWith(`${s.path}/`))
+    .map(p =>
+      warn(object, {
+        field: annotationField(DA.publicPaths),
+        what: `${quote(p)} is written as seen from outside, but public paths are matched after the route rewrites ${quote(`${s.path}/`)} to "/", so no request reaches the app with it`,
+        fix: `write ${quote(p.slice(s.path.length))}`,
+      }),
+    );
+}
+
 function checkOauth2Proxy(object: string, c: V1Container, s: WorkloadSettings): Problem[] {
   const problems: Problem[] = [];
-  if (!s.upstream && !flagGiven(c, "upstream")) {
+  const shell = runsShell(c);
+  // What a shell script, envFrom or a config file sets cannot be seen here: no denial for it.
+  const unseen = shell || hasUnseenSettings(c);
+  const { leftOut } = oauth2ProxyArgs(s, c);
+  if (shell && leftOut.length > 0) {
+    problems.push(
+      warn(object, {
+        field: containerField(c, "command"),
+        what: `runs a shell, so no flags were added (appended args would become the shell's positional parameters): ${leftOut.join(" ")}`,
+        fix: "add the flags the app needs to the command line the shell runs",
+      }),
+    );
+  } else if (unseen && leftOut.length > 0) {
+    problems.push(
+      warn(object, {
+        field: containerField(c, "args"),
+        what: `envFrom or --config can hold settings admission cannot see, so only the wiring flags --${WIRING_FLAGS.join(", --")} are added where missing; left out: ${leftOut.join(" ")}`,
+        fix: "set those in your config or env yourself, or pass them as args: a flag would override your own setting",
+      }),
+    );
+  }
+  if (!s.upstream && !flagGiven(c, "upstream") && !unseen) {
     problems.push(
       deny(object, {
         field: annotationField(DA.upstream),
@@ -64,7 +132,7 @@ function checkOauth2Proxy(object: string, c: V1Container, s: WorkloadSettings): 
       }),
     );
   }
-  if (!s.ns.tenantId && !flagGiven(c, "oidc-issuer-url")) {
+  if (!s.ns.tenantId && !flagGiven(c, "oidc-issuer-url") && !unseen) {
     problems.push(
       deny(object, {
         field: containerField(c, "args"),
@@ -73,9 +141,8 @@ function checkOauth2Proxy(object: string, c: V1Container, s: WorkloadSettings): 
       }),
     );
   }
-  const fromEnvFrom = (c.envFrom ?? []).length > 0;
   for (const cred of CREDENTIALS) {
-    const given = hasEnv(c, cred.env) || cred.flags.some(f => flagGiven(c, f)) || fromEnvFrom || s.oauth2Secret !== undefined;
+    const given = hasEnv(c, cred.env) || cred.flags.some(f => flagGiven(c, f)) || unseen || s.oauth2Secret !== undefined;
     if (!given) {
       problems.push(
         deny(object, {

@@ -59,6 +59,7 @@ describe("the applied-defaults record", () => {
       ],
       livenessProbe: { httpGet: { path: "/health", port: "http" }, initialDelaySeconds: 10, periodSeconds: 15, timeoutSeconds: 2 },
       readinessProbe: { httpGet: { path: "/health", port: "http" }, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 2 },
+      startupProbe: { httpGet: { path: "/health", port: "http" }, periodSeconds: 10, failureThreshold: 30 },
       requests: { cpu: "100m", memory: "256Mi" },
     });
     expect(record).not.toMatch(/\s{2}|\n/);
@@ -145,8 +146,9 @@ describe("the applied-defaults record", () => {
     const stored = asStored(admit(deployment("librechat", { "ai-workloads.io/port": "3000" })).mutated);
     delete stored.metadata!.annotations![APPLIED_DEFAULTS_ANNOTATION];
     const { problems } = admit({ ...stored, metadata: { ...stored.metadata, annotations: { "ai-workloads.io/port": "3080" } } });
+    // The PORT the module filled now reads as the app's own port setting (SPEC §13.1).
     expect(problems.map(formatProblem)).toContain(
-      'ai/app: spec.template.spec.containers[main].ports: port name "http" is used by port 3000, not by the app port 3080; set ai-workloads.io/port: "3000", or rename that port',
+      'ai/app: spec.template.spec.containers[main].env[PORT]: makes the app listen on port 3000, but ai-workloads.io/port is "3080"; make them agree, or remove ai-workloads.io/port so that the app\'s own setting is the app port',
     );
   });
 

@@ -38,6 +38,13 @@ class Checker {
     v.forEach((item, i) => each?.(item, `${field}[${i}]`));
   }
 
+  integer(v: unknown, field: string, required = false): void {
+    if ((v === undefined && !required) || Number.isInteger(v)) return;
+    if (v === undefined) this.add(field, "is missing", "write an integer");
+    else
+      this.add(field, "must be an integer", `write it without quotes, such as ${typeof v === "string" && /^[0-9]+$/.test(v) ? v : "8000"}`);
+  }
+
   strings(v: unknown, field: string): void {
     this.array(v, field, (item, f) => this.string(item, f, true));
   }
@@ -72,7 +79,7 @@ export function deploymentShape(d: unknown): Finding[] {
     c.array(container.envFrom, `${f}.envFrom`, (e, ef) => c.object(e, ef, true));
     c.array(container.ports, `${f}.ports`, (p, pf) => {
       const port = c.object(p, pf, true);
-      if (port && !Number.isInteger(port.containerPort)) c.string(undefined, `${pf}.containerPort`, true);
+      if (port) c.integer(port.containerPort, `${pf}.containerPort`, true);
       c.string(port?.name, `${pf}.name`);
       c.string(port?.protocol, `${pf}.protocol`);
     });
@@ -81,6 +88,17 @@ export function deploymentShape(d: unknown): Finding[] {
     c.object(resources?.requests, `${f}.resources.requests`);
     c.object(resources?.limits, `${f}.resources.limits`);
     for (const probe of ["livenessProbe", "readinessProbe", "startupProbe"]) c.object(container[probe], `${f}.${probe}`);
+  });
+  // Init containers matter for their port names only (SPEC §13.1).
+  c.array(pod?.initContainers, "spec.template.spec.initContainers", (item, f) => {
+    const container = c.object(item, f, true);
+    if (!container) return;
+    c.string(container.name, `${f}.name`, true);
+    c.array(container.ports, `${f}.ports`, (p, pf) => {
+      const port = c.object(p, pf, true);
+      if (port) c.integer(port.containerPort, `${pf}.containerPort`, true);
+      c.string(port?.name, `${pf}.name`);
+    });
   });
   c.array(pod?.volumes, "spec.template.spec.volumes", (v, vf) => c.string(c.object(v, vf, true)?.name, `${vf}.name`, true));
   c.stringMap(pod?.nodeSelector, "spec.template.spec.nodeSelector");

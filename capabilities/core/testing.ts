@@ -1,6 +1,6 @@
 // Builders shared by the core's specs: one place that says what typical settings look like.
 import { BUILT_IN_PROFILES, type NamespaceSettings } from "./config";
-import { DEFAULT_PORT, type WorkloadKind } from "./constants";
+import { DEFAULT_PORT, MLSERVER_GRPC_PORT, MLSERVER_METRICS_PORT, type WorkloadKind } from "./constants";
 import type { V1Deployment } from "./types";
 import type { WorkloadSettings } from "./workload";
 
@@ -38,6 +38,8 @@ export function workloadSettings(
     kind,
     containerIndex: 0,
     port: DEFAULT_PORT[kind],
+    grpcPort: MLSERVER_GRPC_PORT,
+    metricsPort: MLSERVER_METRICS_PORT,
     expose: true,
     path: `/apps/${app}`,
     publicPaths: kind === "oauth2-proxy" ? ["/*"] : [],

@@ -39,6 +39,7 @@ export interface HttpRoute {
   name: string;
   match: { uri: StringMatch }[];
   rewrite: { uri: string };
+  headers?: { request?: { set?: Record<string, string> } };
   route: { destination: { host: string; port: { number: number } } }[];
 }
 

@@ -102,6 +102,8 @@ describe("resolveWorkload defaults per kind", () => {
       kind: "mlserver",
       containerIndex: 0,
       port: 8000,
+      grpcPort: 8081,
+      metricsPort: 8082,
       expose: true,
       path: "/apps/model",
       publicPaths: [],

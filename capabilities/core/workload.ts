@@ -1,5 +1,18 @@
 // A managed Deployment's settings: Deployment annotations over the namespace layer (SPEC §3).
-import { APPLIED_DEFAULTS_ANNOTATION, DA, DEFAULT_PORT, KIND_LABEL, REFERENCE_DEFAULT_PORT, WORKLOAD_KINDS, type WorkloadKind, isWorkloadKind } from "./constants";
+import type { V1Container } from "@kubernetes/client-node";
+import { flagValue } from "./defaults/container";
+import {
+  APPLIED_DEFAULTS_ANNOTATION,
+  DA,
+  DEFAULT_PORT,
+  MLSERVER_GRPC_PORT,
+  MLSERVER_METRICS_PORT,
+  KIND_LABEL,
+  REFERENCE_DEFAULT_PORT,
+  WORKLOAD_KINDS,
+  type WorkloadKind,
+  isWorkloadKind,
+} from "./constants";
 import type { ClusterConfig, InfraProfile, NamespaceSettings } from "./config";
 import {
   type Autoscale,
@@ -26,6 +39,9 @@ export interface WorkloadSettings {
   /** Index of the primary container in spec.template.spec.containers. */
   containerIndex: number;
   port: number;
+  /** mlserver: the gRPC and metrics ports (8081 and 8082, or the user's literal env). */
+  grpcPort: number;
+  metricsPort: number;
   expose: boolean;
   /** Route path, no trailing slash (`/` for the root). */
   path: string;
@@ -41,6 +57,32 @@ export interface WorkloadSettings {
   /** The Deployment's spec.selector.matchLabels: pod selector of every companion. */
   selector: Labels;
   ns: NamespaceSettings;
+}
+
+/** A literal port number in the container's env var `name` (a value from a Secret cannot be seen). */
+function literalPort(c: V1Container, name: string): number | undefined {
+  const value = (c.env ?? []).find(e => e.name === name)?.value;
+  return value !== undefined && /^[0-9]{1,5}$/.test(value) && Number(value) >= 1 && Number(value) <= 65535 ? Number(value) : undefined;
+}
+
+/** The port an address such as `0.0.0.0:4180`, `:4180` or `http://0.0.0.0:4180` names. */
+function addressPort(address: string | undefined): number | undefined {
+  const m = address === undefined ? null : /:([0-9]{1,5})$/.exec(address);
+  return m && Number(m[1]) >= 1 && Number(m[1]) <= 65535 ? Number(m[1]) : undefined;
+}
+
+/** The app's own port setting (SPEC §13.1): the port the program listens on, whatever the module thinks. */
+export function ownPort(kind: WorkloadKind, c: V1Container): { port: number; field: string } | undefined {
+  const env = (name: string) => {
+    const port = literalPort(c, name);
+    return port === undefined ? undefined : { port, field: `env[${name}]` };
+  };
+  if (kind === "librechat") return env("PORT");
+  if (kind === "mlserver") return env("MLSERVER_HTTP_PORT");
+  const flag = addressPort(flagValue(c, "http-address"));
+  if (flag !== undefined) return { port: flag, field: "args" };
+  const fromEnv = addressPort((c.env ?? []).find(e => e.name === "OAUTH2_PROXY_HTTP_ADDRESS")?.value);
+  return fromEnv === undefined ? undefined : { port: fromEnv, field: "env[OAUTH2_PROXY_HTTP_ADDRESS]" };
 }
 
 export const KNOWN_DEPLOYMENT_ANNOTATIONS: readonly string[] = [...Object.values(DA), APPLIED_DEFAULTS_ANNOTATION];
@@ -132,13 +174,41 @@ export function resolveWorkload(
     );
   }
 
+  const primary = containers[containerIndex];
+  const annotatedPort = take(DA.port, parsePort);
+  const own = primary ? ownPort(kind, primary) : undefined;
+  if (own && annotatedPort !== undefined && own.port !== annotatedPort) {
+    problems.push(
+      deny(object, {
+        field: `spec.template.spec.containers[${primary!.name}].${own.field}`,
+        what: `makes the app listen on port ${own.port}, but ${DA.port} is "${annotatedPort}"`,
+        fix: `make them agree, or remove ${DA.port} so that the app's own setting is the app port`,
+      }),
+    );
+  }
+  const port = annotatedPort ?? own?.port ?? DEFAULT_PORT[kind];
+  const grpcPort = (kind === "mlserver" && primary && literalPort(primary, "MLSERVER_GRPC_PORT")) || MLSERVER_GRPC_PORT;
+  const metricsPort = (kind === "mlserver" && primary && literalPort(primary, "MLSERVER_METRICS_PORT")) || MLSERVER_METRICS_PORT;
+  if (kind === "mlserver" && (port === grpcPort || port === metricsPort)) {
+    problems.push(
+      deny(object, {
+        field:
+          annotatedPort !== undefined ? annotationField(DA.port) : `spec.template.spec.containers[${primary?.name}].${own?.field ?? "env"}`,
+        what: `the app port ${port} is also MLServer's ${port === grpcPort ? `gRPC port (${grpcPort})` : `metrics port (${metricsPort})`}`,
+        fix: `choose another app port: MLServer binds HTTP, gRPC and metrics each to a port of its own`,
+      }),
+    );
+  }
+
   const defaultPath = `${ns.basePath === "/" ? "" : ns.basePath}/${app}`;
   const settings: WorkloadSettings = {
     app,
     namespace,
     kind,
     containerIndex,
-    port: take(DA.port, parsePort) ?? DEFAULT_PORT[kind],
+    port,
+    grpcPort,
+    metricsPort,
     expose: take(DA.expose, parseBoolean) ?? true,
     path: take(DA.pathPrefix, (f, s) => parsePathPrefix(f, s, ns.basePath)) ?? defaultPath,
     publicPaths: take(DA.publicPaths, parsePublicPaths) ?? (kind === "oauth2-proxy" ? ["/*"] : []),

@@ -54,9 +54,9 @@ function clusterConfigOf(objects: readonly KubeObject[], options: RenderOptions)
  * render denies (the model would describe objects admission never lets in).
  */
 export function buildAccessModel(input: readonly KubeObject[], options: RenderOptions): { model?: AccessModel; problems: Problem[] } {
-  const { objects, problems } = render(input, options);
+  const { objects, fromInput, problems } = render(input, options);
   if (denials(problems).length > 0) return { problems };
-  const inputObjects = objects.slice(0, input.length);
+  const inputObjects = objects.slice(0, fromInput);
   const cluster = clusterConfigOf(inputObjects, options);
   const nsAnnotations = new Map<string, Record<string, string>>();
   for (const o of inputObjects) {
@@ -73,5 +73,5 @@ export function buildAccessModel(input: readonly KubeObject[], options: RenderOp
       return settings ? [{ namespace, name: settings.app, labels: { ...(d.spec?.template?.metadata?.labels ?? {}) }, settings }] : [];
     })
     .sort((a, b) => compare(a.namespace, b.namespace) || compare(a.name, b.name));
-  return { model: { objects: converge(inputObjects, objects.slice(input.length)), apps }, problems };
+  return { model: { objects: converge(inputObjects, objects.slice(fromInput)), apps }, problems };
 }

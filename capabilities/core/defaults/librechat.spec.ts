@@ -42,6 +42,8 @@ function deepFreeze<T>(o: T): T {
 
 const LIVE = { httpGet: { path: "/health", port: "http" }, initialDelaySeconds: 10, periodSeconds: 15, timeoutSeconds: 2 };
 const READY = { httpGet: { path: "/health", port: "http" }, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 2 };
+// /health appears only once LibreChat's database is connected: liveness waits for it.
+const STARTUP = { httpGet: { path: "/health", port: "http" }, periodSeconds: 10, failureThreshold: 30 };
 
 describe("librechat defaults", () => {
   it("fills a bare container without a backend: port http, PORT, HOST, /health probes", () => {
@@ -55,6 +57,7 @@ describe("librechat defaults", () => {
       ],
       livenessProbe: LIVE,
       readinessProbe: READY,
+      startupProbe: STARTUP,
     });
   });
 

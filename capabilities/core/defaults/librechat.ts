@@ -14,5 +14,7 @@ export function applyLibrechatDefaults(c: V1Container, s: WorkloadSettings): voi
   if (http) {
     ensureProbe(c, "livenessProbe", httpProbe("/health", http, LIVENESS));
     ensureProbe(c, "readinessProbe", httpProbe("/health", http, READINESS));
+    // LibreChat serves /health only once its database is connected: liveness waits for that.
+    ensureProbe(c, "startupProbe", httpProbe("/health", http, { periodSeconds: 10, failureThreshold: 30 }));
   }
 }

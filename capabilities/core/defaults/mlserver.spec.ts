@@ -40,7 +40,8 @@ function deepFreeze<T>(o: T): T {
 
 const LIVE = { httpGet: { path: "/v2/health/live", port: "http" }, initialDelaySeconds: 10, periodSeconds: 15, timeoutSeconds: 2 };
 const READY = { httpGet: { path: "/v2/health/ready", port: "http" }, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 2 };
-const STARTUP = { httpGet: { path: "/v2/health/live", port: "http" }, periodSeconds: 10, failureThreshold: 60 };
+// The startup probe waits for a model (`ready`): `live` answers within seconds of the start.
+const STARTUP = { httpGet: { path: "/v2/health/ready", port: "http" }, periodSeconds: 10, failureThreshold: 60 };
 
 describe("mlserver defaults", () => {
   it("fills a bare container with every SPEC §4 default", () => {
@@ -52,10 +53,14 @@ describe("mlserver defaults", () => {
       ports: [
         { name: "http", containerPort: 8000 },
         { name: "metrics", containerPort: 8082 },
+        { name: "grpc", containerPort: 8081 },
+        { name: "grpc", containerPort: 8081 },
       ],
       env: [
         { name: "MLSERVER_HTTP_PORT", value: "8000" },
         { name: "MLSERVER_METRICS_PORT", value: "8082" },
+        { name: "MLSERVER_GRPC_PORT", value: "8081" },
+        { name: "MLSERVER_GRPC_PORT", value: "8081" },
       ],
       livenessProbe: LIVE,
       readinessProbe: READY,
@@ -86,6 +91,7 @@ describe("mlserver defaults", () => {
     expect(c.ports).toEqual([
       { name: "http", containerPort: 9000 },
       { name: "metrics", containerPort: 8082 },
+      { name: "grpc", containerPort: 8081 },
     ]);
     expect(c.env).toContainEqual({ name: "MLSERVER_HTTP_PORT", value: "9000" });
   });
@@ -95,6 +101,7 @@ describe("mlserver defaults", () => {
     expect(c.ports).toEqual([
       { name: "web", containerPort: 8000 },
       { name: "metrics", containerPort: 8082 },
+      { name: "grpc", containerPort: 8081 },
     ]);
     expect(c.livenessProbe?.httpGet?.port).toBe("web");
     expect(c.readinessProbe?.httpGet?.port).toBe("web");
@@ -111,6 +118,7 @@ describe("mlserver defaults", () => {
     expect(c.ports).toEqual([
       { name: "prom", containerPort: 8082 },
       { name: "http", containerPort: 8000 },
+      { name: "grpc", containerPort: 8081 },
     ]);
   });
 
@@ -132,6 +140,7 @@ describe("mlserver defaults", () => {
     expect(c.env).toEqual([
       { name: "MLSERVER_HTTP_PORT", value: "1234" },
       { name: "MLSERVER_METRICS_PORT", value: "8082" },
+      { name: "MLSERVER_GRPC_PORT", value: "8081" },
     ]);
   });
 

@@ -23,7 +23,11 @@ describe("generateService", () => {
       spec: {
         type: "ClusterIP",
         selector: { app: "runtime-openai" },
-        ports: [{ name: "http", port: 8000, targetPort: "http", protocol: "TCP", appProtocol: "http" }],
+        ports: [
+          { name: "http", port: 8000, targetPort: "http", protocol: "TCP", appProtocol: "http" },
+          // MLServer always serves gRPC inference too.
+          { name: "grpc", port: 8081, targetPort: "grpc", protocol: "TCP", appProtocol: "grpc" },
+        ],
       },
     });
   });

@@ -54,6 +54,8 @@ describe("generateVirtualService", () => {
             name: "librechat",
             match: [{ uri: { prefix: "/apps/librechat/" } }, { uri: { exact: "/apps/librechat" } }],
             rewrite: { uri: "/" },
+            // oauth2-proxy learns the external path (before the rewrite) to return the user there after login.
+            headers: { request: { set: { "X-Auth-Request-Redirect": "%REQ(:PATH)%" } } },
             route: [{ destination: { host: "librechat.ai.svc.cluster.local", port: { number: 4180 } } }],
           },
         ],

@@ -16,9 +16,18 @@ export function generateRoute(s: WorkloadSettings): HttpRoute {
     name: s.app,
     match,
     rewrite: { uri: "/" },
+    ...(s.kind === "oauth2-proxy" && { headers: { request: { set: LOGIN_REDIRECT_HEADERS } } }),
     route: [{ destination: { host: serviceHost(s.app, s.namespace), port: { number: s.port } } }],
   };
 }
+
+/**
+ * After login oauth2-proxy sends the user to the target it fixed on the first request, which the
+ * rewrite has cut to `/`. Envoy sets a route's request headers before it rewrites the path, so
+ * this carries the external path (deep link included); oauth2-proxy honours the header with or
+ * without `--reverse-proxy` (SPEC §13.2).
+ */
+export const LOGIN_REDIRECT_HEADERS: Readonly<Record<string, string>> = Object.freeze({ "X-Auth-Request-Redirect": "%REQ(:PATH)%" });
 
 /** The path a route serves: its exact match, else its prefix without the trailing `/`. Read from live routes too. */
 export function routePath(r: HttpRoute): string {
