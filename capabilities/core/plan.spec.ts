@@ -355,6 +355,49 @@ describe("render", () => {
     expect(input).toEqual(copy);
   });
 
+  it("given its own output, replaces the companions in it by the generated ones, never duplicating them (SPEC §13.3)", () => {
+    const once = render(seedInput(), { defaultNamespace: "default" }).objects;
+    expect(render(once, { defaultNamespace: "default" }).objects).toEqual(once);
+    // A companion no longer generated is dropped, not kept.
+    const unexposed = once.map(o =>
+      o.kind === "Deployment"
+        ? { ...o, metadata: { ...o.metadata, annotations: { ...o.metadata?.annotations, "ai-workloads.io/expose": "false" } } }
+        : o,
+    );
+    expect(ids(render(unexposed, { defaultNamespace: "default" }).objects).filter(id => id.startsWith("VirtualService"))).toEqual([]);
+  });
+
+  it("applies the route rules across namespaces on one host and gateway (SPEC §12.6)", () => {
+    const onHost = (name: string) =>
+      namespaceObject(name, {
+        "ai-workloads.io/host": "ai.example.com",
+        "ai-workloads.io/gateway": "istio-system/gw",
+        "ai-workloads.io/base-path": "/apps",
+      });
+    const input = [
+      onHost("a"),
+      onHost("b"),
+      deployment({ name: "x", namespace: "a" }) as KubeObject,
+      deployment({ name: "x", namespace: "b" }) as KubeObject,
+    ];
+    expect(render(input, { defaultNamespace: "default" }).problems.map(formatProblem)).toContain(
+      'b/x: metadata.annotations[ai-workloads.io/path-prefix]: route path "/apps/x" on host "ai.example.com" is already used by Deployment a/x; set ai-workloads.io/path-prefix to another path, or ai-workloads.io/expose: "false": namespaces on one host and gateway share its paths',
+    );
+  });
+
+  it("warns once per namespace that requires a JWT without generating a RequestAuthentication (SPEC §12.4)", () => {
+    const input = [
+      namespaceObject("t", { "ai-workloads.io/require-jwt": "true" }),
+      deployment({ name: "m", namespace: "t" }) as KubeObject,
+      deployment({ name: "n", namespace: "t" }) as KubeObject,
+    ];
+    const lines = render(input, { defaultNamespace: "default" })
+      .problems.map(formatProblem)
+      .filter(l => l.includes("no RequestAuthentication"));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^warning: namespace\/t: metadata.annotations\[ai-workloads.io\/require-jwt\]: /);
+  });
+
   it("is deterministic", () => {
     const a = render(seedInput(), { defaultNamespace: "default" });
     const b = render(seedInput(), { defaultNamespace: "default" });

@@ -259,7 +259,7 @@ describe("checkWorkload: app port names", () => {
     ["containers", "http"],
     ["containers", "grpc"],
     ["initContainers", "metrics"],
-  ] as const)(
+  ] as ["containers" | "initContainers", string][])(
     "denies a name the kind uses on a port of another of the pod's %s (%s): a named targetPort resolves to the first container",
     (part, name) => {
       const s = settings("mlserver");
@@ -390,5 +390,47 @@ describe("ratchet (SPEC §12.2)", () => {
     expect(
       ratchet([problem("deny", '"x" is not a known infra profile')], [problem("warn", '"x" is not a known infra profile')])[0].severity,
     ).toBe("deny");
+  });
+});
+
+describe("checkWorkload: what the module cannot see or add (SPEC §13.2)", () => {
+  const proxy = (over: Partial<V1Container>) => {
+    const s = settings("oauth2-proxy", { upstream: undefined, oauth2Secret: undefined }, { tenantId: undefined });
+    return checkWorkload(applyDefaults(deployment(s, over), s), s).map(formatProblem);
+  };
+
+  it("with envFrom or --config warns naming the flags added and left out, and denies no issuer or credential", () => {
+    const [line, ...rest] = proxy({ envFrom: [{ secretRef: { name: "proxy-env" } }] });
+    expect(rest).toEqual([]);
+    expect(line).toBe(
+      "warning: ai/login: spec.template.spec.containers[main].args: envFrom or --config can hold settings admission cannot see, so only the wiring flags --http-address, --upstream, --redirect-url are added where missing; left out: --provider=oidc --email-domain=* --reverse-proxy=true --cookie-secure=true --skip-provider-button=true --scope=openid profile email; set those in your config or env yourself, or pass them as args: a flag would override your own setting",
+    );
+    expect(proxy({ args: ["--config=/etc/oauth2-proxy.cfg"] })).toHaveLength(1);
+  });
+
+  it("under a shell warns naming every flag it would have added", () => {
+    expect(proxy({ command: ["sh", "-c", "exec oauth2-proxy"] })).toEqual([
+      "warning: ai/login: spec.template.spec.containers[main].command: runs a shell, so no flags were added (appended args would become the shell's positional parameters): --http-address=0.0.0.0:4180 --provider=oidc --redirect-url=https://ai.example.com/apps/login/oauth2/callback --email-domain=* --reverse-proxy=true --cookie-secure=true --skip-provider-button=true --scope=openid profile email; add the flags the app needs to the command line the shell runs",
+    ]);
+  });
+});
+
+describe("checkWorkload: smaller rules (SPEC §13.1, §13.3)", () => {
+  it("counts a CPU limit without a request as a request: no autoscale warning", () => {
+    const s = settings("mlserver", { profile: {} });
+    const problems = checkWorkload(applyDefaults(deployment(s, { resources: { limits: { cpu: "2" } } }), s), s);
+    expect(problems.filter(p => p.field.endsWith("resources.requests.cpu"))).toEqual([]);
+  });
+
+  it("warns on a public path written as seen from outside", () => {
+    const s = settings("mlserver", { publicPaths: ["/apps/model/docs", "/docs"], profile: {} });
+    expect(checkWorkload(applyDefaults(deployment(s, { resources: { requests: { cpu: "1" } } }), s), s).map(formatProblem)).toEqual([
+      'warning: ai/model: metadata.annotations[ai-workloads.io/public-paths]: "/apps/model/docs" is written as seen from outside, but public paths are matched after the route rewrites "/apps/model/" to "/", so no request reaches the app with it; write "/docs"',
+    ]);
+  });
+
+  it("does not warn for an app routed at /", () => {
+    const s = settings("mlserver", { path: "/", publicPaths: ["/docs"], profile: {} });
+    expect(checkWorkload(applyDefaults(deployment(s, { resources: { requests: { cpu: "1" } } }), s), s)).toEqual([]);
   });
 });

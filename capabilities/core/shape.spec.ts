@@ -38,6 +38,24 @@ describe("deploymentShape", () => {
     [["spec", "selector", "matchLabels"], [1], "spec.selector.matchLabels", "is not a mapping"],
     [["metadata", "name"], 5, "metadata.name", "is not a string"],
     [["spec"], null, "spec", "is not a mapping"],
+    [
+      ["spec", "template", "spec", "containers", 0, "ports"],
+      [{ containerPort: "8000" }],
+      "spec.template.spec.containers[0].ports[0].containerPort",
+      "must be an integer",
+    ],
+    [
+      ["spec", "template", "spec", "containers", 0, "ports"],
+      [{ name: "http" }],
+      "spec.template.spec.containers[0].ports[0].containerPort",
+      "is missing",
+    ],
+    [
+      ["spec", "template", "spec", "initContainers"],
+      [{ name: "i", ports: [{ containerPort: 1, name: 2 }] }],
+      "spec.template.spec.initContainers[0].ports[0].name",
+      "is not a string",
+    ],
   ])("reports %j set to %j at %s", (path, value, field, what) => {
     const d = good();
     let at: any = d;

@@ -431,3 +431,43 @@ describe("resolveWorkload denials", () => {
     expect(linesOf(deployment({ name: "chat", kind: "x" }), namespace({ name: "team" }))[0]).toMatch(/^team\/chat: /);
   });
 });
+
+describe("the app's own port setting (SPEC §13.1)", () => {
+  const withEnv = (kind: string, env: { name: string; value: string }[], annotations: Record<string, string> = {}) =>
+    deployment({ kind, annotations, containers: [{ name: "main", image: "x", env }] });
+
+  it.each([
+    ["librechat", [{ name: "PORT", value: "3080" }], 3080],
+    ["mlserver", [{ name: "MLSERVER_HTTP_PORT", value: "9000" }], 9000],
+    ["oauth2-proxy", [{ name: "OAUTH2_PROXY_HTTP_ADDRESS", value: "0.0.0.0:4181" }], 4181],
+  ])("%s: a literal setting without ai-workloads.io/port is the app port", (kind, env, port) => {
+    expect(settingsOf(withEnv(kind, env), namespace()).port).toBe(port);
+  });
+
+  it("oauth2-proxy: --http-address is the app port", () => {
+    const d = deployment({ kind: "oauth2-proxy", containers: [{ name: "main", image: "x", args: ["--http-address=0.0.0.0:4180"] }] });
+    expect(settingsOf(d, namespace()).port).toBe(4180);
+  });
+
+  it("denies an annotation that disagrees with the app's own setting", () => {
+    const d = deployment({
+      kind: "oauth2-proxy",
+      annotations: { "ai-workloads.io/port": "8080" },
+      containers: [{ name: "main", image: "x", args: ["--http-address=0.0.0.0:4180"] }],
+    });
+    expect(linesOf(d)).toEqual([
+      'ai/model: spec.template.spec.containers[main].args: makes the app listen on port 4180, but ai-workloads.io/port is "8080"; make them agree, or remove ai-workloads.io/port so that the app\'s own setting is the app port',
+    ]);
+  });
+
+  it("mlserver: denies an app port equal to the metrics or gRPC port, the user's literal ones included", () => {
+    expect(linesOf(withEnv("mlserver", [], { "ai-workloads.io/port": "8082" }))).toEqual([
+      "ai/model: metadata.annotations[ai-workloads.io/port]: the app port 8082 is also MLServer's metrics port (8082); choose another app port: MLServer binds HTTP, gRPC and metrics each to a port of its own",
+    ]);
+    const custom = settingsOf(withEnv("mlserver", [{ name: "MLSERVER_GRPC_PORT", value: "9500" }]), namespace());
+    expect(custom.grpcPort).toBe(9500);
+    expect(linesOf(withEnv("mlserver", [{ name: "MLSERVER_GRPC_PORT", value: "9500" }], { "ai-workloads.io/port": "9500" }))[0]).toContain(
+      "is also MLServer's gRPC port (9500)",
+    );
+  });
+});

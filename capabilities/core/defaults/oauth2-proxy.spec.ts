@@ -220,3 +220,46 @@ describe("oauth2-proxy defaults", () => {
     expect(applyDefaults(once, s)).toEqual(once);
   });
 });
+
+describe("oauth2-proxy: never widen access silently (SPEC §13.2)", () => {
+  const WIRING = [
+    "--http-address=0.0.0.0:4180",
+    `--upstream=${UPSTREAM}`,
+    "--redirect-url=https://ai.example.com/apps/login/oauth2/callback",
+  ];
+
+  it("with envFrom adds only the wiring flags: a flag would override the team's own email domains or provider", () => {
+    expect(run(container({ envFrom: [{ secretRef: { name: "proxy-env" } }] })).args).toEqual(WIRING);
+  });
+
+  it("with a --config arg adds only the wiring flags", () => {
+    expect(run(container({ args: ["--config=/etc/oauth2-proxy.cfg"] })).args).toEqual(["--config=/etc/oauth2-proxy.cfg", ...WIRING]);
+  });
+
+  it("adds no args at all to a shell command: they would become the shell's positional parameters", () => {
+    for (const c of [
+      container({ command: ["sh", "-c", "exec oauth2-proxy --upstream=x"] }),
+      container({ command: ["/bin/bash"], args: ["-c", "exec oauth2-proxy"] }),
+    ]) {
+      expect(run(c).args).toEqual(c.args);
+    }
+  });
+
+  it("honours --proxy-prefix (arg or env) in --redirect-url", () => {
+    expect(flagsIn(run(container({ args: ["--proxy-prefix=/auth"] })), "redirect-url")).toEqual([
+      "--redirect-url=https://ai.example.com/apps/login/auth/callback",
+    ]);
+    expect(flagsIn(run(container({ env: [{ name: "OAUTH2_PROXY_PROXY_PREFIX", value: "/sso/" }] })), "redirect-url")).toEqual([
+      "--redirect-url=https://ai.example.com/apps/login/sso/callback",
+    ]);
+  });
+
+  it("gives a path-only --redirect-url for a wildcard host: oauth2-proxy takes the host from the request", () => {
+    expect(flagsIn(run(container(), settings({}, { host: "*.example.com" })), "redirect-url")).toEqual([
+      "--redirect-url=/apps/login/oauth2/callback",
+    ]);
+    expect(flagsIn(run(container(), settings({ path: "/" }, { host: "*.example.com" })), "redirect-url")).toEqual([
+      "--redirect-url=/oauth2/callback",
+    ]);
+  });
+});
