@@ -5,7 +5,7 @@ import { APPLIED_DEFAULTS_ANNOTATION, KIND_LABEL } from "./core/constants";
 import type { ClusterConfig, resolveNamespace } from "./core/config";
 import { type Admission, admitAmong } from "./core/plan";
 import { checkJwtWithoutRequestAuth, ratchet } from "./core/policy";
-import { denials, formatProblem, warnings } from "./core/problems";
+import { type Problem, denials, formatProblem, warn, warnings } from "./core/problems";
 import type { V1Deployment } from "./core/types";
 import { type WorkloadSettings, isManaged } from "./core/workload";
 import { clusterConfig, managedDeploymentsByNamespace, namespaceAnnotations } from "./cluster-state";
@@ -69,19 +69,54 @@ async function judge(req: Request): Promise<Admission> {
   const elsewhere = await appsSharingUrlSpace(ctx);
   const result = evaluate(ctx, req.Raw, elsewhere);
   if (req.Request.operation === "UPDATE") {
-    const old = req.OldResource;
+    const old = req.OldResource as V1Deployment | undefined;
     // A Deployment that gets the label now is a new AI workload: nothing is ratcheted.
-    if (old && isManaged(old)) return { ...result, problems: ratchet(result.problems, evaluate(ctx, old, elsewhere).problems) };
-    return result;
+    if (!old || !isManaged(old)) return result;
+    const kept = keepHpaReplicas(result, old);
+    return { ...result, problems: [...ratchet(result.problems, evaluate(ctx, old, elsewhere).problems), ...kept] };
   }
   return { ...result, problems: [...result.problems, ...checkJwtWithoutRequestAuth(ctx.ns.settings)] };
 }
+
+/**
+ * SPEC §14.2: the module's HPA owns the replica count, so an UPDATE (a GitOps sync, a
+ * `kubectl apply` of `replicas: 1`) keeps the stored value. Returns the warning; `mutated` is
+ * written in place (it is admitAmong's own copy).
+ */
+function keepHpaReplicas(result: Admission, old: V1Deployment): Problem[] {
+  const s = result.settings;
+  const before = old.spec?.replicas;
+  const sent = result.mutated.spec?.replicas;
+  if (!s || s.autoscale === "off" || before === undefined || sent === before || result.mutated.spec === undefined) return [];
+  result.mutated.spec.replicas = before;
+  return [
+    warn(`${s.namespace}/${s.app}`, {
+      field: "spec.replicas",
+      what: `${sent ?? "no value"} was not applied: HorizontalPodAutoscaler ${s.namespace}/${s.app} owns the replica count (now ${before})`,
+      fix: "leave replicas out of the manifests of autoscaled apps; kubectl scale changes it",
+    }),
+  ];
+}
+
+/**
+ * Mutate keeps the replica count, so Validate never sees the change: the warning is carried by
+ * request uid to the Validate of the same request (both run in this process when it serves both).
+ */
+const replicaWarnings = new Map<string, string[]>();
+const MAX_CARRIED = 10_000;
 
 When(a.Deployment)
   .IsCreatedOrUpdated()
   .WithLabel(KIND_LABEL)
   .Mutate(async req => {
     const { mutated, problems } = await judge(req);
+    const carried = warnings(problems)
+      .filter(p => p.field === "spec.replicas")
+      .map(formatProblem);
+    if (carried.length > 0) {
+      if (replicaWarnings.size >= MAX_CARRIED) replicaWarnings.clear();
+      replicaWarnings.set(req.Request.uid, carried);
+    }
     // A Deployment that will be denied is left as it is: Validate gives the reasons.
     if (denials(problems).length > 0 || mutated === req.Raw) return;
     req.Raw.spec = mutated.spec;
@@ -95,7 +130,9 @@ When(a.Deployment)
   .WithLabel(KIND_LABEL)
   .Validate(async req => {
     const { problems } = await judge(req);
-    const warned = warnings(problems).map(formatProblem);
+    const carried = replicaWarnings.get(req.Request.uid) ?? [];
+    replicaWarnings.delete(req.Request.uid);
+    const warned = [...carried, ...warnings(problems).map(formatProblem)];
     const denied = denials(problems);
     if (denied.length > 0) return req.Deny(denied.map(formatProblem).join("\n"), 422, warned);
     return req.Approve(warned.length > 0 ? warned : undefined);
