@@ -89,6 +89,20 @@ const onConfig = async (): Promise<void> => {
 When(a.ConfigMap).IsCreatedOrUpdated().InNamespace(configNamespace()).WithName(CONFIG_MAP_NAME).Watch(onConfig);
 When(a.ConfigMap).IsDeleted().InNamespace(configNamespace()).WithName(CONFIG_MAP_NAME).Watch(onConfig);
 
+// mlserver settings (SPEC §13.1): a changed settings ConfigMap of a known mlserver app is checked
+// again; every other ConfigMap is dropped here without any API call. The names cannot be known
+// up front, so this watch is cluster-wide, and Pepr's watcher keeps a copy of every ConfigMap in
+// the cluster (data included) in its memory and lists them all again every relist interval
+// (PEPR_RELIST_INTERVAL_SECONDS, 10 minutes). Deletions are not watched, which would keep a second
+// such copy: a deleted settings ConfigMap makes no conflict, and what was reported stays reported.
+const onSettingsConfigMap = (cm: { metadata?: V1ObjectMeta }): void => {
+  const { namespace, name, resourceVersion } = cm.metadata ?? {};
+  if (!started || !namespace || !name) return;
+  if (started.reconciler.settingsConfigMapChanged(namespace, name, resourceVersion)) enqueue(namespace);
+};
+
+When(a.ConfigMap).IsCreatedOrUpdated().Watch(onSettingsConfigMap);
+
 // Drift: a generated object edited or deleted by anyone brings its namespace back in step.
 const onCompanion = (o: { metadata?: V1ObjectMeta }): void => enqueue(o.metadata?.namespace);
 type Model = typeof a.Service;

@@ -51,7 +51,9 @@ describe("settingsConflicts", () => {
 
   it("reports text MLServer cannot read, on one line", () => {
     const [line] = lines('{"http_port": 9000,\n');
-    expect(line).toMatch(/^ai\/model: model-settings\/settings.json: is not valid JSON \(.+\); correct it: MLServer does not start on a settings.json it cannot read$/);
+    expect(line).toMatch(
+      /^ai\/model: model-settings\/settings.json: is not valid JSON \(.+\); correct it: MLServer does not start on a settings.json it cannot read$/,
+    );
     expect(line).not.toContain("\n");
     expect(lines("")).toHaveLength(1);
     expect(lines("[8000]")).toEqual([
@@ -66,13 +68,28 @@ describe("readsSettingsConfigMap", () => {
     const pod: V1PodSpec = { containers: [{ name: "main", image: "seldonio/mlserver:1.6.1" }] };
     applyMlserverDefaults(pod, pod.containers[0], s);
     edit(pod, pod.containers[0]);
-    return { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "model", namespace: "ai" }, spec: { selector: {}, template: { spec: pod } } };
+    return {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "model", namespace: "ai" },
+      spec: { selector: {}, template: { spec: pod } },
+    };
   }
 
   it("holds for the module's settings mount from the settings ConfigMap", () => {
     expect(readsSettingsConfigMap(stored(), model())).toBe(true);
-    expect(readsSettingsConfigMap(stored(pod => (pod.containers[0].command = undefined)), model())).toBe(true);
-    expect(readsSettingsConfigMap(stored(pod => (pod.containers[0].command = ["sh", "-c", "exec mlserver start /mnt/models/"])), model())).toBe(true);
+    expect(
+      readsSettingsConfigMap(
+        stored(pod => (pod.containers[0].command = undefined)),
+        model(),
+      ),
+    ).toBe(true);
+    expect(
+      readsSettingsConfigMap(
+        stored(pod => (pod.containers[0].command = ["sh", "-c", "exec mlserver start /mnt/models/"])),
+        model(),
+      ),
+    ).toBe(true);
   });
 
   it("does not hold when the user mounted something else at /mnt/models, or MLServer starts elsewhere", () => {
@@ -83,9 +100,24 @@ describe("readsSettingsConfigMap", () => {
     });
     expect(readsSettingsConfigMap(other, s)).toBe(false);
     // The volume of that name made from another ConfigMap (the annotation changed, admission did not run).
-    expect(readsSettingsConfigMap(stored(pod => (pod.volumes![0].configMap!.name = "old-settings")), s)).toBe(false);
-    expect(readsSettingsConfigMap(stored(pod => (pod.containers[0].volumeMounts![0].subPath = "x")), s)).toBe(false);
-    expect(readsSettingsConfigMap(stored(pod => (pod.containers[0].command = ["mlserver", "start", "/models"])), s)).toBe(false);
+    expect(
+      readsSettingsConfigMap(
+        stored(pod => (pod.volumes![0].configMap!.name = "old-settings")),
+        s,
+      ),
+    ).toBe(false);
+    expect(
+      readsSettingsConfigMap(
+        stored(pod => (pod.containers[0].volumeMounts![0].subPath = "x")),
+        s,
+      ),
+    ).toBe(false);
+    expect(
+      readsSettingsConfigMap(
+        stored(pod => (pod.containers[0].command = ["mlserver", "start", "/models"])),
+        s,
+      ),
+    ).toBe(false);
     expect(readsSettingsConfigMap(stored(), workloadSettings("librechat"))).toBe(false);
   });
 });

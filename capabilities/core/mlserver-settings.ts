@@ -31,7 +31,14 @@ export function readsSettingsConfigMap(deployment: V1Deployment, s: WorkloadSett
   const volume = (pod?.volumes ?? []).find(v => v.name === MLSERVER_SETTINGS_VOLUME);
   if (volume?.configMap?.name !== s.settingsConfigMap) return false;
   const words = [...(c.command ?? []), ...(c.args ?? [])];
-  return words.length === 0 || words.some(w => String(w).split(/[\s'"=;]+/).some(t => trimSlashes(t) === MLSERVER_MODELS_PATH));
+  return (
+    words.length === 0 ||
+    words.some(w =>
+      String(w)
+        .split(/[\s'"=;]+/)
+        .some(t => trimSlashes(t) === MLSERVER_MODELS_PATH),
+    )
+  );
 }
 
 /** A port as MLServer's settings take it: an integer, or a string of digits (pydantic coerces it). */
@@ -90,8 +97,7 @@ export function settingsConflicts(settingsJson: string, s: WorkloadSettings): Fi
     if (port === expected) continue;
     // Following the file is a fix only for a port the module can use for that purpose.
     const usable = port !== undefined && !others.includes(port);
-    const follow =
-      key === "http_port" ? `set ${DA.port}: "${port}"` : `set the container's env ${env} to "${port}"`;
+    const follow = key === "http_port" ? `set ${DA.port}: "${port}"` : `set the container's env ${env} to "${port}"`;
     findings.push({
       field: `${where}: ${key}`,
       what: `is ${shown(value)}, but the pod serves ${serves} on ${expected} (${env})`,

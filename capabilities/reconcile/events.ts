@@ -1,7 +1,7 @@
 // Kubernetes Events the reconciler writes (SPEC §7, §12): CompanionsApplied, and the warnings.
 import type { KubeObject } from "../core/types";
 
-export type Reason = "CompanionsApplied" | "CompanionConflict" | "ConfigError" | "CompanionFailed" | "RouteConflict";
+export type Reason = "CompanionsApplied" | "CompanionConflict" | "ConfigError" | "CompanionFailed" | "RouteConflict" | "SettingsConflict";
 
 export interface Involved {
   apiVersion: string;

@@ -14,6 +14,10 @@ export class FakeCluster implements ClusterApi {
   installedKinds = new Set(["Service", "HorizontalPodAutoscaler", "VirtualService", "RequestAuthentication", "AuthorizationPolicy"]);
   /** Names of objects whose writes the API server refuses (`Kind/namespace/name`), with the message it gives. */
   readonly refuse = new Map<string, string>();
+  /** Every single-object read (`Kind/namespace/name`), in order. */
+  readonly reads: string[] = [];
+  /** Names of objects whose reads fail (`Kind/namespace/name`), with the error. */
+  readonly failReads = new Map<string, string>();
   private uid = 0;
 
   constructor(readonly configNamespace = "pepr-system") {}
@@ -50,6 +54,9 @@ export class FakeCluster implements ClusterApi {
     );
   }
   async get(ref: ObjectRef) {
+    this.reads.push(keyOf(ref));
+    const failure = this.failReads.get(keyOf(ref));
+    if (failure !== undefined) throw Object.assign(new Error(failure), { code: 403 });
     return this.objects.get(keyOf(ref));
   }
   async apply(object: KubeObject) {

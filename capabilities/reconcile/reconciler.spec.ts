@@ -542,3 +542,147 @@ describe("Reconciler: others' fields cost nothing (SPEC §12.5)", () => {
     expect((await r.reconcileNamespace("ai")).applied).toEqual(["HorizontalPodAutoscaler/runtime-openai"]);
   });
 });
+
+describe("Reconciler: mlserver settings.json against the pod (SPEC §13.1)", () => {
+  const SETTINGS = "runtime-openai-settings";
+
+  function putSettings(cluster: FakeCluster, resourceVersion: string, data: Record<string, string>): KubeObject {
+    return cluster.put({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: SETTINGS, namespace: "ai", resourceVersion }, data });
+  }
+  const configMapReads = (cluster: FakeCluster): string[] => cluster.reads.filter(k => k.startsWith("ConfigMap/"));
+  const HTTP_9000 =
+    'ai/runtime-openai: runtime-openai-settings/settings.json: http_port: is 9000, but the pod serves HTTP on 8000 (MLSERVER_HTTP_PORT); remove http_port from settings.json or set ai-workloads.io/port: "9000"';
+  const HOST =
+    'ai/runtime-openai: runtime-openai-settings/settings.json: host: is "127.0.0.1", but MLServer must listen on all addresses (0.0.0.0) for the Service and the probes to reach it; remove host from settings.json or set it to "0.0.0.0"';
+
+  it("reports each key that differs once, as a Warning on the Deployment", async () => {
+    const { cluster } = seededCluster();
+    putSettings(cluster, "1", { "settings.json": '{"http_port": 9000, "grpc_port": 8081, "host": "127.0.0.1"}' });
+    const r = new Reconciler(cluster, quiet, () => NOW);
+    await r.reconcileNamespace("ai");
+    await r.reconcileNamespace("ai");
+    expect(eventsOf(cluster, "SettingsConflict")).toEqual([
+      ["Deployment", "runtime-openai", HTTP_9000],
+      ["Deployment", "runtime-openai", HOST],
+    ]);
+    expect(cluster.events.filter(e => e.reason === "SettingsConflict").map(e => e.type)).toEqual(["Warning", "Warning"]);
+  });
+
+  it("an unchanged resync reads no ConfigMap", async () => {
+    const { cluster } = seededCluster();
+    putSettings(cluster, "1", { "settings.json": '{"http_port": 9000}' });
+    const r = new Reconciler(cluster, quiet, () => NOW);
+    await r.reconcileNamespace("ai");
+    // Only the mlserver app's ConfigMap, once; librechat apps have none.
+    expect(configMapReads(cluster)).toEqual([`ConfigMap/ai/${SETTINGS}`]);
+    const events = cluster.events.length;
+    for (let i = 0; i < 3; i++) await r.reconcileNamespace("ai");
+    expect(configMapReads(cluster)).toHaveLength(1);
+    expect(cluster.events.length).toBe(events);
+    // A watch event for the version read, or for another ConfigMap, asks for no pass.
+    expect(r.settingsConfigMapChanged("ai", SETTINGS, "1")).toBe(false);
+    expect(r.settingsConfigMapChanged("ai", "kube-root-ca.crt", "7")).toBe(false);
+    expect(r.settingsConfigMapChanged("other", SETTINGS, "7")).toBe(false);
+  });
+
+  it("reads a missing ConfigMap once, and reports nothing for it or for one without settings.json", async () => {
+    const { cluster } = seededCluster();
+    const r = new Reconciler(cluster, quiet, () => NOW);
+    await r.reconcileNamespace("ai");
+    await r.reconcileNamespace("ai");
+    expect(configMapReads(cluster)).toHaveLength(1);
+    // Created later: the watch reports it.
+    putSettings(cluster, "1", { "model-settings.json": "{}" });
+    expect(r.settingsConfigMapChanged("ai", SETTINGS, "1")).toBe(true);
+    await r.reconcileNamespace("ai");
+    expect(configMapReads(cluster)).toHaveLength(2);
+    expect(eventsOf(cluster, "SettingsConflict")).toEqual([]);
+  });
+
+  it("reads the ConfigMap again when the watch reports another version, and reports what changed", async () => {
+    const { cluster } = seededCluster();
+    const cm = putSettings(cluster, "1", { "settings.json": '{"http_port": 9000}' });
+    const r = new Reconciler(cluster, quiet, () => NOW);
+    await r.reconcileNamespace("ai");
+    cm.data = { "settings.json": '{"http_port": 9000, "metrics_port": 9090}' };
+    cm.metadata!.resourceVersion = "2";
+    expect(r.settingsConfigMapChanged("ai", SETTINGS, "2")).toBe(true);
+    await r.reconcileNamespace("ai");
+    expect(configMapReads(cluster)).toHaveLength(2);
+    // The http_port finding is unchanged: written once.
+    expect(eventsOf(cluster, "SettingsConflict").map(([, , m]) => m)).toEqual([
+      HTTP_9000,
+      'ai/runtime-openai: runtime-openai-settings/settings.json: metrics_port: is 9090, but the pod serves metrics on 8082 (MLSERVER_METRICS_PORT); remove metrics_port from settings.json or set the container\'s env MLSERVER_METRICS_PORT to "9090"',
+    ]);
+    // Fixed, then broken again: the recurrence is reported again.
+    cm.data = { "settings.json": "{}" };
+    cm.metadata!.resourceVersion = "3";
+    r.settingsConfigMapChanged("ai", SETTINGS, "3");
+    await r.reconcileNamespace("ai");
+    cm.data = { "settings.json": '{"http_port": 9000' };
+    cm.metadata!.resourceVersion = "4";
+    r.settingsConfigMapChanged("ai", SETTINGS, "4");
+    await r.reconcileNamespace("ai");
+    const last = eventsOf(cluster, "SettingsConflict").slice(2);
+    expect(last).toHaveLength(1);
+    expect(last[0][2]).toMatch(/^ai\/runtime-openai: runtime-openai-settings\/settings.json: is not valid JSON \(.+\); correct it/);
+  });
+
+  it("reads the ConfigMap again when the Deployment changes: a new generation, or another settings ConfigMap", async () => {
+    const { cluster } = seededCluster();
+    putSettings(cluster, "1", { "settings.json": '{"http_port": 9000}' });
+    const r = new Reconciler(cluster, quiet, () => NOW);
+    await r.reconcileNamespace("ai");
+    const d = cluster.find("Deployment", "ai", "runtime-openai")!;
+    d.metadata!.generation = 2;
+    await r.reconcileNamespace("ai");
+    expect(configMapReads(cluster)).toHaveLength(2);
+    // The annotation names another ConfigMap, and admission mounted it.
+    annotate(d, { "ai-workloads.io/settings-configmap": "tuned" });
+    const volumes = (d.spec as { template: { spec: { volumes: { name: string; configMap?: { name: string } }[] } } }).template.spec.volumes;
+    volumes.find(v => v.name === "mlserver-settings")!.configMap!.name = "tuned";
+    cluster.put({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "tuned", namespace: "ai", resourceVersion: "5" },
+      data: { "settings.json": "{}" },
+    });
+    await r.reconcileNamespace("ai");
+    expect(configMapReads(cluster).slice(2)).toEqual(["ConfigMap/ai/tuned"]);
+    // The old ConfigMap is no longer of interest to the watch.
+    expect(r.settingsConfigMapChanged("ai", SETTINGS, "9")).toBe(false);
+    expect(r.settingsConfigMapChanged("ai", "tuned", "6")).toBe(true);
+  });
+
+  it("checks nothing when the user mounted something else at /mnt/models", async () => {
+    const { cluster } = seededCluster();
+    putSettings(cluster, "1", { "settings.json": '{"http_port": 9000}' });
+    const d = cluster.find("Deployment", "ai", "runtime-openai")!;
+    const pod = (d.spec as { template: { spec: { volumes: unknown[]; containers: { volumeMounts: unknown[] }[] } } }).template.spec;
+    pod.volumes = [{ name: "models", persistentVolumeClaim: { claimName: "models" } }];
+    pod.containers[0].volumeMounts = [{ name: "models", mountPath: "/mnt/models" }];
+    const r = new Reconciler(cluster, quiet, () => NOW);
+    await r.reconcileNamespace("ai");
+    expect(configMapReads(cluster)).toEqual([]);
+    expect(eventsOf(cluster, "SettingsConflict")).toEqual([]);
+    expect(r.settingsConfigMapChanged("ai", SETTINGS, "2")).toBe(false);
+  });
+
+  it("keeps the companions in step and what was reported when the ConfigMap cannot be read", async () => {
+    const { cluster } = seededCluster();
+    const cm = putSettings(cluster, "1", { "settings.json": '{"http_port": 9000}' });
+    const r = new Reconciler(cluster, quiet, () => NOW);
+    await r.reconcileNamespace("ai");
+    cluster.failReads.set(`ConfigMap/ai/${SETTINGS}`, "configmaps is forbidden");
+    cm.metadata!.resourceVersion = "2";
+    r.settingsConfigMapChanged("ai", SETTINGS, "2");
+    cluster.remove("Service", "ai", "runtime-openai");
+    const outcome = await r.reconcileNamespace("ai");
+    expect([outcome.applied, outcome.failed]).toEqual([["Service/runtime-openai"], []]);
+    // Read again on the next pass; the unchanged finding is not written twice.
+    cluster.failReads.clear();
+    await r.reconcileNamespace("ai");
+    expect(configMapReads(cluster)).toHaveLength(3);
+    expect(eventsOf(cluster, "SettingsConflict")).toEqual([["Deployment", "runtime-openai", HTTP_9000]]);
+  });
+});

@@ -3,7 +3,9 @@
 // objects are restored when edited or deleted, and removed when no longer wanted.
 import { APP_LABEL, CONFIG_MAP_KEY, CONFIG_MAP_NAME } from "../core/constants";
 import { type ClusterConfig, DEFAULT_CLUSTER_CONFIG, parseClusterConfig } from "../core/config";
-import { denials, formatProblem } from "../core/problems";
+import { readsSettingsConfigMap, settingsConflicts } from "../core/mlserver-settings";
+import type { PlannedApp } from "../core/plan";
+import { denials, deny, formatProblem } from "../core/problems";
 import {
   SECURITY_KINDS,
   type SyncPlan,
@@ -18,6 +20,7 @@ import type { Companion, KubeObject, V1Deployment } from "../core/types";
 import { COMPANION_KINDS, type ClusterApi, refOf } from "./cluster-api";
 import { type Involved, type Reason, buildEvent } from "./events";
 import { NamespaceQueue, type QueueOptions } from "./queue";
+import { SettingsReads } from "./settings-reads";
 
 export interface Outcome {
   namespace: string;
@@ -52,6 +55,12 @@ interface Failure {
   error: string;
 }
 
+/** An mlserver app's settings.json against its pod (SPEC §13.1); `conflicts` undefined when it could not be read. */
+interface SettingsCheck {
+  deployment: V1Deployment;
+  conflicts: { field: string; message: string }[] | undefined;
+}
+
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export class Reconciler {
@@ -65,6 +74,8 @@ export class Reconciler {
   private readonly lastApplied = new Map<string, string>();
   /** Warnings already reported, so that an unchanged resync writes no Event; keys start with `<namespace>/`. */
   private readonly reported = new Map<string, string>();
+  /** The mlserver settings ConfigMaps known, and what was read in them (SPEC §13.1). */
+  private readonly settingsReads: SettingsReads;
   readonly queue: NamespaceQueue;
 
   constructor(
@@ -73,6 +84,7 @@ export class Reconciler {
     private readonly now: () => Date = () => new Date(),
     queueOptions: Partial<QueueOptions> = {},
   ) {
+    this.settingsReads = new SettingsReads(api);
     this.queue = new NamespaceQueue(
       async ns => {
         const { reverts, failed } = await this.reconcileNamespace(ns);
@@ -145,6 +157,15 @@ export class Reconciler {
     this.queue.enqueue(namespace);
   }
 
+  /**
+   * The ConfigMap watch saw `name` in `namespace` at `resourceVersion` (undefined: deleted).
+   * True when it is the settings ConfigMap of a known mlserver app and differs from what was
+   * read: the caller enqueues the namespace. Any other ConfigMap is ignored.
+   */
+  settingsConfigMapChanged(namespace: string, name: string, resourceVersion: string | undefined): boolean {
+    return this.settingsReads.changed(namespace, name, resourceVersion);
+  }
+
   async resyncAll(): Promise<void> {
     for (const ns of await this.api.namespacesOfInterest()) this.enqueue(ns);
   }
@@ -211,8 +232,39 @@ export class Reconciler {
     if (outcome.writes > 0) this.log.info({ namespace, applied: outcome.applied, pruned: outcome.pruned }, "companions reconciled");
     if (failures.length > 0) this.log.warn({ namespace, failed: outcome.failed }, "companion writes refused; retrying with backoff");
 
-    await this.reportOutcome(namespace, deployments, wanted, plan, { applied, pruned, failures });
+    const settings = await this.checkSettings(namespace, wanted.apps);
+    await this.reportOutcome(namespace, deployments, wanted, plan, { applied, pruned, failures }, settings);
     return outcome;
+  }
+
+  /**
+   * Each mlserver app whose pod reads its settings ConfigMap at /mnt/models, against that
+   * ConfigMap's settings.json (SPEC §13.1). The ConfigMap is read only when it or the Deployment
+   * changed; a missing ConfigMap or key is no finding (the volume is optional). A read that fails
+   * is logged and leaves the app's findings as they were: it does not hold up the companions.
+   */
+  private async checkSettings(namespace: string, apps: readonly PlannedApp[]): Promise<SettingsCheck[]> {
+    const checks: SettingsCheck[] = [];
+    const reading: { app: string; configMap: string }[] = [];
+    for (const { settings: s, deployment } of apps) {
+      if (!readsSettingsConfigMap(deployment, s)) continue;
+      reading.push({ app: s.app, configMap: s.settingsConfigMap });
+      const stamp = `${deployment.metadata?.uid ?? ""}/${deployment.metadata?.generation ?? ""}`;
+      try {
+        const text = await this.settingsReads.text(namespace, s.app, stamp, s.settingsConfigMap);
+        const findings = text === undefined ? [] : settingsConflicts(text, s);
+        const conflicts = findings.map(f => ({ field: f.field, message: formatProblem(deny(`${namespace}/${s.app}`, f)) }));
+        checks.push({ deployment, conflicts });
+      } catch (e) {
+        this.log.warn(
+          { namespace, app: s.app, configMap: s.settingsConfigMap, err: errorText(e) },
+          "cannot read the mlserver settings ConfigMap",
+        );
+        checks.push({ deployment, conflicts: undefined });
+      }
+    }
+    this.settingsReads.retain(namespace, reading);
+    return checks;
   }
 
   private async reportOutcome(
@@ -221,6 +273,7 @@ export class Reconciler {
     wanted: Wanted,
     plan: SyncPlan,
     done: { applied: Companion[]; pruned: KubeObject[]; failures: Failure[] },
+    settings: readonly SettingsCheck[],
   ): Promise<void> {
     const byName = new Map(deployments.map(d => [d.metadata!.name!, d]));
     const namespaceRef: Involved = { apiVersion: "v1", kind: "Namespace", name: namespace };
@@ -270,6 +323,17 @@ export class Reconciler {
       const lines = denials(wanted.namespaceProblems).map(formatProblem);
       const message = `VirtualService, RequestAuthentication and AuthorizationPolicies kept as they are until the Namespace's ai-workloads.io annotations are valid: ${lines.join("\n")}`;
       await warn(namespaceRef, "ConfigError", message, "namespace");
+    }
+    for (const { deployment, conflicts } of settings) {
+      const id = `settings/${deployment.metadata!.name}/`;
+      // Not read this time: what was reported still holds.
+      if (conflicts === undefined) {
+        for (const key of this.reported.keys()) if (key.startsWith(`${namespace}/${id}`)) current.add(key);
+        continue;
+      }
+      // One Event per key, so that fixing one key does not repeat the others.
+      for (const { field, message } of conflicts)
+        await warn(involvedOf(deployment as KubeObject), "SettingsConflict", message, `${id}${field}`);
     }
     // A ConfigMap that exists carries its own ConfigError; one that is gone is reported where objects stay.
     if (plan.keptForConfig.length > 0 && this.configGap && !this.configGap.configMap) {

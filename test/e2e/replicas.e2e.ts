@@ -40,7 +40,7 @@ describe("the HPA owns the replica count", () => {
     async verb => {
       await kubectlOk(["delete", "deployment", "model", "-n", NS, "--ignore-not-found", "--wait"]);
       // Created with 2, so that the later apply of 1 is a change for the three-way merge too.
-    const created = await applyYaml([manifest(2, "1-10")], { verb });
+      const created = await applyYaml([manifest(2, "1-10")], { verb });
       expect(created.code).toBe(0);
       // As the HPA does: through the scale subresource, which the webhook does not see.
       await kubectlOk(["scale", "deployment/model", "-n", NS, "--replicas=3"]);

@@ -54,12 +54,10 @@ describe("mlserver defaults", () => {
         { name: "http", containerPort: 8000 },
         { name: "metrics", containerPort: 8082 },
         { name: "grpc", containerPort: 8081 },
-        { name: "grpc", containerPort: 8081 },
       ],
       env: [
         { name: "MLSERVER_HTTP_PORT", value: "8000" },
         { name: "MLSERVER_METRICS_PORT", value: "8082" },
-        { name: "MLSERVER_GRPC_PORT", value: "8081" },
         { name: "MLSERVER_GRPC_PORT", value: "8081" },
       ],
       livenessProbe: LIVE,
