@@ -144,7 +144,7 @@ describe("wantedCompanions route conflicts", () => {
 describe("planSync", () => {
   it("writes nothing when what is stored is what is wanted", () => {
     const w = wanted([deployment("a"), deployment("b")]);
-    expect(planSync(w, stored(w), [])).toEqual({ apply: [], prune: [], conflicts: [], keptForConfig: [], routeConflicts: [] });
+    expect(planSync(w, stored(w), [])).toEqual({ apply: [], prune: [], conflicts: [], keptForConfig: [], guarded: [], routeConflicts: [] });
   });
 
   describe("a Deployment that does not resolve (SPEC §12.3)", () => {

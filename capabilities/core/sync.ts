@@ -111,6 +111,8 @@ export interface SyncPlan {
   conflicts: { wanted: Companion; existing: KubeObject }[];
   /** What stays only because no valid config is known: `Kind/name`, or `route <app> of VirtualService/<name>`. */
   keptForConfig: string[];
+  /** While no valid config is known: every security or routing object here, which no deletion may touch (`Kind/name`). */
+  guarded: string[];
   /** Exposed apps that get no route, each with the app created first that keeps it. */
   routeConflicts: RouteConflict[];
 }
@@ -134,7 +136,7 @@ export function planSync(
   const frozen = (o: { kind?: string }): boolean => wanted.namespaceProblems.length > 0 && SECURITY_KINDS.has(o.kind ?? "");
   const live = new Map(managed.map(o => [objectKey(o), o]));
   const taken = new Map(others.map(o => [objectKey(o), o]));
-  const plan: SyncPlan = { apply: [], prune: [], conflicts: [], keptForConfig: [], routeConflicts: [] };
+  const plan: SyncPlan = { apply: [], prune: [], conflicts: [], keptForConfig: [], guarded: [], routeConflicts: [] };
 
   const companions = wanted.companions.map(c => {
     if (c.kind !== "VirtualService" || frozen(c)) return c;
@@ -159,6 +161,7 @@ export function planSync(
     if (!configValid && SECURITY_KINDS.has(o.kind ?? "")) plan.keptForConfig.push(objectLabel(o));
     else plan.prune.push(o);
   }
+  if (!configValid) plan.guarded = managed.filter(o => SECURITY_KINDS.has(o.kind ?? "")).map(objectLabel);
   return plan;
 }
 

@@ -14,3 +14,9 @@ HELM_BIN="$HELM_CACHE/bin/helm"
 # Istio's CRD bundle, copied out of the istio.io/istio module by istio-crds.sh, keyed by its version.
 ISTIO_CACHE="${AI_WORKLOADS_CACHE:-$HOME/.cache/ai-workloads}/istio/${ISTIO_VERSION}"
 ISTIO_CRDS_CACHED="$ISTIO_CACHE/crd-all.gen.yaml"
+# istiod's validating webhook, built from istio.io/istio at ISTIO_VERSION by hack/istio-validation/build.sh.
+IV_CACHE="${AI_WORKLOADS_CACHE:-$HOME/.cache/ai-workloads}/istio-validation/${ISTIO_VERSION}"
+IV_BIN="$IV_CACHE/bin/istio-validation"
+IV_SRC="$CP_REPO/hack/istio-validation"
+# The binary each process of $CP_RUN/<name>.pid runs (up.sh starts them, down.sh stops them).
+proc_bin() { if [[ $1 == istio-validation ]]; then echo "$IV_BIN"; else echo "$CP_BIN/$1"; fi; }

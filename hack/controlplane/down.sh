@@ -10,7 +10,7 @@ stop() { # name: TERM, then KILL after 10 s; skip pids that are no longer our bi
   local name=$1 pidf="$CP_RUN/$1.pid" pid
   [[ -f $pidf ]] || return 0
   pid=$(cat "$pidf")
-  if [[ -n $pid && -r /proc/$pid/cmdline ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$CP_BIN/$name"; then
+  if [[ -n $pid && -r /proc/$pid/cmdline ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$(proc_bin "$name")"; then
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 100); do running "$pid" || break; sleep 0.1; done
     if running "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
@@ -19,7 +19,12 @@ stop() { # name: TERM, then KILL after 10 s; skip pids that are no longer our bi
   rm -f "$pidf"
 }
 
-# Reverse start order: clients before the apiserver, the apiserver before etcd.
+# Reverse start order: clients before the apiserver, the apiserver before etcd. istio-validation
+# logs its counts when it stops; they are printed here, at the end of a run.
+stop istio-validation
+if [[ -f $CP_RUN/istio-validation.log ]]; then
+  grep -o 'istio-validation: [0-9]* objects validated.*' "$CP_RUN/istio-validation.log" | tail -n 1 || true
+fi
 stop kube-controller-manager
 stop kube-apiserver
 stop etcd

@@ -10,7 +10,9 @@
 #   CP_ETCD_PORT, CP_ETCD_PEER_PORT, CP_KCM_PORT   likewise
 #   K8S_VERSION, ETCD_VERSION, HELM_VERSION, ISTIO_VERSION   see versions.env
 #   ISTIO_CRDS            CRD yaml to install (default: crd-all.gen.yaml of istio.io/istio@ISTIO_VERSION,
-#                         fetched by istio-crds.sh into the cache; set to "" to skip)
+#                         fetched by istio-crds.sh into the cache; set to "" to skip); with the CRDs
+#                         comes istiod's validating webhook (hack/istio-validation, built by its build.sh)
+#   CP_ISTIO_VALIDATION_PORT   its port (default: a free port)
 #   CP_TIMEOUT            seconds to wait for each readiness step (default 120)
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
@@ -21,6 +23,8 @@ log() { echo "controlplane: $*"; }
 die() { echo "controlplane: ERROR: $*" >&2; exit 1; }
 TIMEOUT="${CP_TIMEOUT:-120}"
 PROCS=(etcd kube-apiserver kube-controller-manager)
+# Started with the Istio CRDs only; wait_for watches it once its pid file exists.
+IV=istio-validation
 
 # A pid file only counts if that pid is still our binary (pids get reused).
 alive() {
@@ -28,12 +32,12 @@ alive() {
   [[ -f $pidf ]] || return 1
   pid=$(cat "$pidf")
   [[ -n $pid && -r /proc/$pid/cmdline ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$CP_BIN/$name"
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$(proc_bin "$name")"
 }
 
 n_alive=0
 for p in "${PROCS[@]}"; do alive "$p" && n_alive=$((n_alive + 1)); done
-if ((n_alive == ${#PROCS[@]})) && [[ -f $CP_RUN/env ]]; then
+if ((n_alive == ${#PROCS[@]})) && [[ -f $CP_RUN/env ]] && { [[ ! -f $CP_RUN/$IV.pid ]] || alive "$IV"; }; then
   log "already running (pids in $CP_RUN); use: source $CP_RUN/env"
   exit 0
 fi
@@ -49,6 +53,8 @@ if [[ -z ${ISTIO_CRDS+set} ]]; then
   "$CP_HERE/istio-crds.sh"
   ISTIO_CRDS="$ISTIO_CRDS_CACHED"
 fi
+# istiod's validation comes with the Istio CRDs, whichever bundle they are from.
+[[ -z $ISTIO_CRDS ]] || "$IV_SRC/build.sh"
 KUBECTL="$CP_BIN/kubectl"
 command -v openssl >/dev/null || die "openssl not found (apt-get install openssl)"
 
@@ -81,6 +87,7 @@ APISERVER_PORT="${CP_APISERVER_PORT:-$(free_port)}"; used_ports+="$APISERVER_POR
 ETCD_PORT="${CP_ETCD_PORT:-$(free_port)}"; used_ports+="$ETCD_PORT "
 ETCD_PEER_PORT="${CP_ETCD_PEER_PORT:-$(free_port)}"; used_ports+="$ETCD_PEER_PORT "
 KCM_PORT="${CP_KCM_PORT:-$(free_port)}"; used_ports+="$KCM_PORT "
+IV_PORT="${CP_ISTIO_VALIDATION_PORT:-$(free_port)}"; used_ports+="$IV_PORT "
 SERVER="https://127.0.0.1:$APISERVER_PORT"
 
 # ---- certificates ----------------------------------------------------------------
@@ -164,14 +171,14 @@ EOF
 # the child writes its own pid (before exec) so the pid file is exact.
 start() { # name args...
   local name=$1; shift
-  setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$CP_RUN/$name.pid" "$CP_BIN/$name" "$@" \
+  setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$CP_RUN/$name.pid" "$(proc_bin "$name")" "$@" \
     </dev/null >"$CP_RUN/$name.log" 2>&1 &
 }
 wait_for() { # description command...
   local desc=$1; shift
   local deadline=$((SECONDS + TIMEOUT))
   until "$@" >/dev/null 2>&1; do
-    for p in "${PROCS[@]}"; do
+    for p in "${PROCS[@]}" "$IV"; do
       if [[ -f $CP_RUN/$p.pid ]] && ! alive "$p"; then
         tail -n 30 "$CP_RUN/$p.log" >&2 || true
         die "$p exited while waiting for $desc (log: $CP_RUN/$p.log)"
@@ -258,6 +265,59 @@ if [[ -n $ISTIO_CRDS ]]; then
   # shellcheck disable=SC2086
   "$KUBECTL" wait --for=condition=Established --timeout="${TIMEOUT}s" $crds >/dev/null
   log "installed $(wc -w <<<"$crds") CRDs from $ISTIO_CRDS, all Established ($(elapsed)s)"
+
+  # ---- Istio's validation ----------------------------------------------------------
+  # istiod's own validating webhook (hack/istio-validation: istio.io/istio's
+  # pkg/webhooks/validation/server at ISTIO_VERSION), registered as istiod registers it, so the API
+  # server refuses the Istio objects a real istiod refuses, with istiod's message. Loopback TLS made
+  # like the e2e module's webhooks (ECDSA P-256, SAN IP:127.0.0.1), signed by this plane's CA.
+  gen_cert "$IV" ca "/CN=127.0.0.1" serverAuth "IP:127.0.0.1"
+  chmod 600 "$PKI/$IV.key"
+  IV_URL="https://127.0.0.1:$IV_PORT"
+  start "$IV" --listen="127.0.0.1:$IV_PORT" --tls-cert="$PKI/$IV.crt" --tls-key="$PKI/$IV.key"
+  wait_for "$IV /ready" https_ok "$IV_URL/ready"
+  # The rules of istiod's chart (istio-discovery's validatingwebhookconfiguration.yaml), with
+  # failurePolicy Fail from the start and every object, whatever its istio.io/rev label. The
+  # webhook is named like the base chart's default validator: a refusal reads
+  # `admission webhook "validation.istio.io" denied the request: configuration is invalid: ...`.
+  "$KUBECTL" apply --server-side --force-conflicts --field-manager=ai-workloads-cp -f - >/dev/null <<YAML
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata:
+  name: $IV
+  labels:
+    app.kubernetes.io/managed-by: ai-workloads-cp
+webhooks:
+- name: validation.istio.io
+  clientConfig:
+    url: $IV_URL/validate
+    caBundle: $(base64 -w0 <"$PKI/ca.crt")
+  rules:
+  - operations: [CREATE, UPDATE]
+    apiGroups: [security.istio.io, networking.istio.io, telemetry.istio.io, extensions.istio.io]
+    apiVersions: ["*"]
+    resources: ["*"]
+  failurePolicy: Fail
+  sideEffects: None
+  admissionReviewVersions: [v1]
+  timeoutSeconds: 10
+YAML
+  # Ready once the API server calls it: a VirtualService whose HTTP route has neither a destination
+  # nor a redirect passes the CRD schema, and only Istio's validation refuses it (dry run).
+  iv_refuses_probe() {
+    local out
+    ! out=$("$KUBECTL" create --dry-run=server -o name -f - 2>&1 <<'JSON'
+{"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+ "metadata": {"name": "istio-validation-probe", "namespace": "default"},
+ "spec": {"hosts": ["probe.invalid"], "http": [{"match": [{"uri": {"prefix": "/"}}]}]}}
+JSON
+) && grep -q 'admission webhook "validation.istio.io" denied the request' <<<"$out"
+  }
+  wait_for "the API server to call $IV" iv_refuses_probe
+  # Count only what comes after (the probes above were refused as they should be).
+  curl -sf --noproxy '*' --max-time 2 --cacert "$PKI/ca.crt" -X POST "$IV_URL/stats/reset" >/dev/null
+  echo "export CP_ISTIO_VALIDATION_URL=\"$IV_URL\"" >>"$CP_RUN/env"
+  log "$IV (istiod's validating webhook, istio.io/istio $ISTIO_VERSION) on $IV_URL, registered ($(elapsed)s)"
 fi
 
 log "ready in $(elapsed)s; kubeconfig: $CP_RUN/kubeconfig; audit log: $CP_RUN/audit.log"

@@ -2,6 +2,8 @@
 // The integration suite's driver (`npm run test:e2e`):
 //   1. hack/controlplane/up.sh  (etcd + kube-apiserver + kube-controller-manager on 127.0.0.1,
 //      Istio CRDs; builds the binaries on first use, ~5 min cold)
+//   1b. hack/programs/build.sh (MLServer, oauth2-proxy, mockoidc for test/e2e/programs.e2e.ts;
+//      installed into ~/.cache/ai-workloads on first use, ~13 min cold on 2 busy cores, then 0.3 s)
 //   2. npx pepr build -o .tmp/e2e/dist && node hack/postbuild.mjs .tmp/e2e/dist
 //   3. test/e2e/environment.ts setup(): install objects, ServiceAccount token, loopback TLS,
 //      webhooks -> https://127.0.0.1:<port>, module process as the ServiceAccount
@@ -32,7 +34,13 @@ const LOCK = `${DIR}.lock`;
 const KEEP = process.env.E2E_KEEP === "1";
 // The jest project to run (hack/fuzz/run.mjs runs `fuzz`, which needs the same served module).
 const PROJECT = process.env.AI_WORKLOADS_E2E_PROJECT ?? "e2e";
-const env = { ...process.env, AI_WORKLOADS_E2E_DIR: DIR, AI_WORKLOADS_RUN: CP_RUN, NO_PROXY: "127.0.0.1,localhost", no_proxy: "127.0.0.1,localhost" };
+const env = {
+  ...process.env,
+  AI_WORKLOADS_E2E_DIR: DIR,
+  AI_WORKLOADS_RUN: CP_RUN,
+  NO_PROXY: "127.0.0.1,localhost",
+  no_proxy: "127.0.0.1,localhost",
+};
 
 const t0 = Date.now();
 const timings = [];
@@ -118,6 +126,9 @@ async function up() {
   }
   mkdirSync(DIR, { recursive: true });
   await phase("control plane up", () => exec(join(REPO, "hack", "controlplane", "up.sh"), []));
+  // The real programs of test/e2e/programs.e2e.ts (MLServer, oauth2-proxy, a mock OIDC issuer),
+  // installed into ~/.cache/ai-workloads on first use; a no-op when cached.
+  await phase("programs build", () => exec(join(REPO, "hack", "programs", "build.sh"), []));
   await phase("pepr build + postbuild", async () => {
     await exec("npx", ["--no-install", "pepr", "build", "-o", relative(REPO, DIST)], { logFile: join(DIR, "build.log") });
     await exec(process.execPath, [join(REPO, "hack", "postbuild.mjs"), DIST]);
@@ -128,7 +139,7 @@ async function up() {
 function saveLogs() {
   const logs = join(DIR, "logs");
   mkdirSync(logs, { recursive: true });
-  for (const f of ["kube-apiserver.log", "kube-controller-manager.log", "etcd.log", "audit.log"]) {
+  for (const f of ["kube-apiserver.log", "kube-controller-manager.log", "etcd.log", "istio-validation.log", "audit.log"]) {
     if (existsSync(join(CP_RUN, f))) copyFileSync(join(CP_RUN, f), join(logs, f));
   }
   log(`control plane logs kept in ${relative(REPO, logs)}; module logs in ${relative(REPO, DIR)}/*.log`);
@@ -161,15 +172,19 @@ async function main() {
     if (interrupted) throw new Error("interrupted");
     const args = cmd === undefined ? [] : [cmd, ...rest];
     code = await phase("jest", () =>
-      exec(process.execPath, [join(REPO, "node_modules", "jest", "bin", "jest.js"), "--selectProjects", PROJECT, "--runInBand", ...args], { allowFail: true }),
+      exec(process.execPath, [join(REPO, "node_modules", "jest", "bin", "jest.js"), "--selectProjects", PROJECT, "--runInBand", ...args], {
+        allowFail: true,
+      }),
     );
     // A module process that died during the run fails it, whatever the tests said.
     const crashed = loadEnvironment().deadControllers();
-    for (const d of crashed) console.error(`e2e: FAIL: the ${d.role} module process died during the run; ${relative(REPO, d.logFile)} ends with:\n${d.log}`);
+    for (const d of crashed)
+      console.error(`e2e: FAIL: the ${d.role} module process died during the run; ${relative(REPO, d.logFile)} ends with:\n${d.log}`);
     if (crashed.length > 0) code = 1;
     // So does a write of the module's that RBAC refused: the emitted ClusterRole lacks a rule.
     const forbidden = loadEnvironment().forbiddenWrites();
-    for (const e of forbidden) console.error(`e2e: FAIL: RBAC refused the module: ${e.verb} ${e.requestURI}: ${e.responseStatus?.message ?? ""}`);
+    for (const e of forbidden)
+      console.error(`e2e: FAIL: RBAC refused the module: ${e.verb} ${e.requestURI}: ${e.responseStatus?.message ?? ""}`);
     if (forbidden.length > 0) code = 1;
   } catch (e) {
     console.error(`e2e: ${e instanceof Error ? e.message : e}`);

@@ -20,9 +20,11 @@ import { gunzipSync } from "node:zlib";
 import {
   type ControllerRole,
   type ControllerState,
+  E2E_RESYNC_SECONDS,
   type E2eState,
   type Obj,
   REPO,
+  RESYNC_ENV,
   STATE_FILE,
   applyYaml,
   deadControllers,
@@ -218,6 +220,9 @@ export async function setup(opts: SetupOptions): Promise<E2eState> {
     if (role !== "admission" && role !== "watcher") throw new Error(`unknown Pepr controller Deployment ${d.metadata.name}`);
     const env: Record<string, string> = {};
     for (const e of d.spec.template.spec.containers[0].env ?? []) if (e.value !== undefined) env[e.name] = e.value;
+    // The watcher's full pass over every namespace of interest: 10 minutes in the module, a few
+    // seconds here so that a suite can watch several resyncs (day-two.e2e.ts counts writes over three).
+    if (role === "watcher") env[RESYNC_ENV] = process.env[RESYNC_ENV] ?? String(E2E_RESYNC_SECONDS);
     controllers.push({ role, port: await freePort(), pidFile: join(opts.dir, `${role}.pid`), logFile: join(opts.dir, `${role}.log`), env });
   }
   const s: E2eState = {

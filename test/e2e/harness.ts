@@ -20,6 +20,10 @@ export const KIND_LABEL = "ai-workloads.io/kind";
 export const CONFIG_MAP_NAME = "ai-workloads-config";
 /** The webhook for labelled Deployments, as API server messages name it. */
 export const DEPLOYMENT_WEBHOOK = "deployments.pepr-ai-workloads.pepr.dev";
+/** The watcher's resync period in seconds (capabilities/reconcile/resync.ts); environment.ts sets it for the watcher. */
+export const RESYNC_ENV = "AI_WORKLOADS_RESYNC_SECONDS";
+/** The period the e2e watcher runs with unless AI_WORKLOADS_RESYNC_SECONDS is set for the run. */
+export const E2E_RESYNC_SECONDS = 15;
 
 // ---- state ----------------------------------------------------------------------------------
 
@@ -401,7 +405,29 @@ export async function webhookCallCounts(): Promise<Record<string, number>> {
   return counts;
 }
 
+/** How many requests the API server has served per verb and resource (all codes), from its /metrics. */
+export async function apiserverRequestCount(verb: string, resource: string): Promise<number> {
+  const text = await kubectlOk(["get", "--raw", "/metrics"]);
+  let total = 0;
+  for (const line of text.split("\n")) {
+    const m = /^apiserver_request_total\{([^}]*)\} (\S+)$/.exec(line);
+    if (!m) continue;
+    const labels = Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map(l => [l[1], l[2]]));
+    if (labels.verb === verb && labels.resource === resource && !labels.subresource) total += Number(m[2]);
+  }
+  return total;
+}
+
 // ---- the module process ---------------------------------------------------------------------------
+
+/** The watcher's resync period (ms), as its process was started with it. */
+export function resyncMs(): number {
+  const watcher = state().controllers.find(c => c.role === "watcher");
+  const seconds = Number(watcher?.env[RESYNC_ENV]);
+  if (!Number.isInteger(seconds) || seconds < 1)
+    throw new Error(`the watcher runs without a short ${RESYNC_ENV}: restart the run (node hack/e2e/run.mjs up)`);
+  return seconds * 1000;
+}
 
 function pidOf(c: ControllerState): number | undefined {
   if (!existsSync(c.pidFile)) return undefined;
@@ -587,6 +613,66 @@ export async function stopModule(opts: { allowDead?: boolean } = {}): Promise<vo
       }
     }
     await waitFor(`port ${c.port} to close`, async () => !(await portOpen(c.port)), { timeoutMs: 10_000, intervalMs: 100 });
+  }
+}
+
+// ---- the webhooks off ---------------------------------------------------------------------------------
+
+type WebhookConfiguration = Obj & { webhooks?: unknown[] };
+
+/** The module's webhook configurations as stored (kind and name from the built manifest). */
+async function storedWebhookConfigurations(): Promise<WebhookConfiguration[]> {
+  const s = state();
+  const names = parseYamlObjects(readFileSync(s.manifest, "utf8"))
+    .filter(o => o.kind === "MutatingWebhookConfiguration" || o.kind === "ValidatingWebhookConfiguration")
+    .map(o => [o.kind.toLowerCase(), o.metadata.name] as const);
+  const stored: WebhookConfiguration[] = [];
+  for (const [type, name] of names) {
+    const o = await getObject<WebhookConfiguration>(type, name);
+    if (!o) throw new Error(`${type} ${name} is not stored: is the module served?`);
+    stored.push(o);
+  }
+  return stored;
+}
+
+/**
+ * Runs `fn` with the module's webhook configurations deleted, so that it can store what the
+ * module would have mutated or refused (objects from before the install, or written while the
+ * module was being reinstalled). The module processes keep running (the watcher sees every
+ * change). The configurations are put back exactly as they were (server fields dropped), and
+ * this returns once the API server calls the module again.
+ */
+export async function withWebhooksOff<T>(fn: () => Promise<T>): Promise<T> {
+  const saved = await storedWebhookConfigurations();
+  for (const o of saved) await kubectlOk(["delete", o.kind.toLowerCase(), o.metadata.name, "--wait=true"]);
+  try {
+    // The API server drops a deleted configuration from its cache shortly after: until then a
+    // dry run of a labelled Deployment with a malformed annotation is still mutated or refused.
+    await waitFor(
+      "the API server to stop calling the module's webhooks",
+      async () => {
+        const r = await applyYaml([probeDeployment({ "ai-workloads.io/port": "not-a-port" })], { dryRun: true });
+        if (r.code !== 0) return false;
+        const d = outputObjects(r.stdout)[0] as unknown as { spec: { template: { spec: { containers: { ports?: unknown[] }[] } } } };
+        return (d.spec.template.spec.containers[0].ports ?? []).length === 0;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    return await fn();
+  } finally {
+    const restore = saved.map(o => {
+      const { uid, resourceVersion, creationTimestamp, generation, managedFields, ...metadata } = o.metadata;
+      void [uid, resourceVersion, creationTimestamp, generation, managedFields];
+      return { ...o, metadata };
+    });
+    const r = await applyYaml(restore, { verb: "apply-server" });
+    if (r.code !== 0) throw new Error(`cannot restore the module's webhook configurations: ${r.stderr.trim()}`);
+    await waitModuleReady();
+    await waitFor(
+      "the API server to call the module's validating webhook again",
+      async () => (await applyYaml([probeDeployment({ "ai-workloads.io/port": "not-a-port" })], { dryRun: true })).code !== 0,
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
   }
 }
 

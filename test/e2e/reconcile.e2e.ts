@@ -294,7 +294,7 @@ describe("reconcile", () => {
       const r = await applyYaml(inputs);
       expect(r.code).toBe(0);
       const stored = await converged(NS, inputs);
-      // SPEC §9, spelled out.
+      // SPEC §9, spelled out (and §5: the mlserver Service also exposes gRPC on 8081).
       expect(stored.map(key)).toEqual([
         "AuthorizationPolicy/ai-workloads-require-jwt",
         "AuthorizationPolicy/librechat-public",
@@ -309,7 +309,7 @@ describe("reconcile", () => {
       const get = (k: string) => stored.find(o => key(o) === k) as Obj & { spec: Record<string, any> };
       expect(
         ["runtime-openai", "librechat-backend", "librechat"].map(n => get(`Service/${n}`).spec.ports.map((p: { port: number }) => p.port)),
-      ).toEqual([[8000], [3000], [4180]]);
+      ).toEqual([[8000, 8081], [3000], [4180]]);
       const hpa = get("HorizontalPodAutoscaler/runtime-openai").spec;
       expect([hpa.minReplicas, hpa.maxReplicas, hpa.metrics[0].resource.target.averageUtilization]).toEqual([1, 10, 60]);
       expect(
