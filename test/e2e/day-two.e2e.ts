@@ -33,6 +33,8 @@ import {
   waitFor,
   writesBy,
   withWebhooksOff,
+  COMPANION_TYPES,
+  TYPE_OF,
 } from "./harness";
 
 jest.setTimeout(10 * 60_000);
@@ -46,16 +48,6 @@ const REFUSE_POLICY = "e2e-day-two-refuse-service";
 const AUDIENCE = "api://3b3c6b2c-1a2d-4e6a-9f22-03f2e7c1d8ab";
 const GATEWAY = "istio-system/ai-workloads-gateway";
 const CONVERGE = { timeoutMs: 120_000, intervalMs: 500 };
-/** kubectl's fully qualified types of the companion kinds, for one `kubectl get`. */
-const COMPANION_TYPES =
-  "services,horizontalpodautoscalers.autoscaling,virtualservices.networking.istio.io,requestauthentications.security.istio.io,authorizationpolicies.security.istio.io";
-const TYPE_OF: Record<string, string> = {
-  Service: "service",
-  HorizontalPodAutoscaler: "horizontalpodautoscalers.autoscaling",
-  VirtualService: "virtualservices.networking.istio.io",
-  RequestAuthentication: "requestauthentications.security.istio.io",
-  AuthorizationPolicy: "authorizationpolicies.security.istio.io",
-};
 
 /** Every namespace this suite creates (deleted before and after). */
 const NAMESPACES = {

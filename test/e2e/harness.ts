@@ -17,6 +17,17 @@ export const STATE_FILE = join(E2E_DIR, "state.json");
 export const LISTEN_SHIM = join(REPO, "hack", "e2e", "loopback-listen.cjs");
 
 export const KIND_LABEL = "ai-workloads.io/kind";
+/** kubectl's fully qualified types of the companion kinds, for one `kubectl get`. */
+export const COMPANION_TYPES =
+  "services,horizontalpodautoscalers.autoscaling,virtualservices.networking.istio.io,requestauthentications.security.istio.io,authorizationpolicies.security.istio.io";
+export const TYPE_OF: Record<string, string> = {
+  Service: "service",
+  HorizontalPodAutoscaler: "horizontalpodautoscalers.autoscaling",
+  VirtualService: "virtualservices.networking.istio.io",
+  RequestAuthentication: "requestauthentications.security.istio.io",
+  AuthorizationPolicy: "authorizationpolicies.security.istio.io",
+};
+
 export const CONFIG_MAP_NAME = "ai-workloads-config";
 /** The webhook for labelled Deployments, as API server messages name it. */
 export const DEPLOYMENT_WEBHOOK = "deployments.pepr-ai-workloads.pepr.dev";

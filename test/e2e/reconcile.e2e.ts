@@ -25,6 +25,8 @@ import {
   subsetMismatches,
   waitFor,
   writesBy,
+  COMPANION_TYPES,
+  TYPE_OF,
 } from "./harness";
 import { renderObjects } from "./render";
 
@@ -41,16 +43,6 @@ const COMPANION_RESOURCES = new Set([
   "requestauthentications",
   "authorizationpolicies",
 ]);
-/** kubectl's fully qualified types of the companion kinds, for one `kubectl get`. */
-const COMPANION_TYPES =
-  "services,horizontalpodautoscalers.autoscaling,virtualservices.networking.istio.io,requestauthentications.security.istio.io,authorizationpolicies.security.istio.io";
-const TYPE_OF: Record<string, string> = {
-  Service: "service",
-  HorizontalPodAutoscaler: "horizontalpodautoscalers.autoscaling",
-  VirtualService: "virtualservices.networking.istio.io",
-  RequestAuthentication: "requestauthentications.security.istio.io",
-  AuthorizationPolicy: "authorizationpolicies.security.istio.io",
-};
 /** A quiet period: no write by the module for this long means it has nothing left to do. */
 const QUIET_MS = 6_000;
 const CONVERGE = { timeoutMs: 120_000, intervalMs: 500 };
