@@ -6,6 +6,7 @@ import type { V1ObjectMeta } from "@kubernetes/client-node";
 import type { V1Deployment } from "./core/types";
 import { isManaged } from "./core/workload";
 import { configNamespace } from "./cluster-state";
+import { peprMetricsSink } from "./metrics";
 import { kubeClusterApi } from "./reconcile/kube-api";
 import { Reconciler } from "./reconcile/reconciler";
 import { RESYNC_ENV, resyncInterval } from "./reconcile/resync";
@@ -35,7 +36,7 @@ const known = new Set<string>();
 
 function reconciler(): { reconciler: Reconciler; ready: Promise<void> } {
   if (started) return started;
-  const r = new Reconciler(kubeClusterApi(configNamespace()), Log);
+  const r = new Reconciler(kubeClusterApi(configNamespace()), Log, undefined, undefined, peprMetricsSink());
   // The config is read before anything is reconciled: built-in defaults would prune what it wants.
   const ready = (async () => {
     for (let attempt = 0; ; attempt++) {

@@ -9,6 +9,7 @@ import { deny, formatProblem } from "./core/problems";
 import { resolveWorkload } from "./core/workload";
 import { clusterConfig, managedDeploymentsByNamespace, namespaceAnnotations } from "./cluster-state";
 import { cachedResolveNamespace, cachedSiblingSettings } from "./admission-memo";
+import { countAdmission } from "./metrics";
 
 export const SettingsAdmission = new Capability({
   name: "settings-admission",
@@ -44,7 +45,7 @@ When(a.Namespace)
     const annotations = req.Raw.metadata?.annotations ?? {};
     // The annotations' own form first, with no cluster state needed.
     const { problems } = resolveNamespace(name, annotations, DEFAULT_CLUSTER_CONFIG);
-    if (problems.length > 0) return req.Deny(problems.map(formatProblem).join("\n"), 422);
+    if (problems.length > 0) return countAdmission(req.Deny(problems.map(formatProblem).join("\n"), 422));
     // Settings that would give two apps one route are refused here, where the change is made.
     const before = new Set(req.OldResource ? await clashesUnder(name, req.OldResource.metadata?.annotations ?? {}) : []);
     const added = (await clashesUnder(name, annotations)).filter(c => !before.has(c));
@@ -58,10 +59,10 @@ When(a.Namespace)
           }),
         ),
       );
-      return req.Deny(lines.join("\n"), 422);
+      return countAdmission(req.Deny(lines.join("\n"), 422));
     }
     const warned = checkJwtWithoutRequestAuth(resolveNamespace(name, annotations, await clusterConfig()).settings).map(formatProblem);
-    return req.Approve(warned.length > 0 ? warned : undefined);
+    return countAdmission(req.Approve(warned.length > 0 ? warned : undefined));
   });
 
 When(a.ConfigMap)
@@ -72,5 +73,5 @@ When(a.ConfigMap)
     const parsed = parseClusterConfig(req.Raw.data?.[CONFIG_MAP_KEY] ?? "");
     if (parsed.ok) return req.Approve();
     const lines = parsed.findings.map(f => formatProblem({ severity: "deny", object, ...f, field: `data[${CONFIG_MAP_KEY}].${f.field}` }));
-    return req.Deny(lines.join("\n"), 422);
+    return countAdmission(req.Deny(lines.join("\n"), 422));
   });

@@ -10,6 +10,7 @@ import type { V1Deployment } from "./core/types";
 import { type WorkloadSettings, isManaged } from "./core/workload";
 import { clusterConfig, managedDeploymentsByNamespace, namespaceAnnotations } from "./cluster-state";
 import { cachedResolveNamespace, cachedSiblingSettings } from "./admission-memo";
+import { countAdmission } from "./metrics";
 
 export const WorkloadAdmission = new Capability({
   name: "workload-admission",
@@ -99,9 +100,15 @@ function keepHpaReplicas(result: Admission, old: V1Deployment): Problem[] {
 }
 
 /**
- * Mutate keeps the replica count, so Validate never sees the change: the warning is carried by
- * request uid to the Validate of the same request (both run in this process when it serves both).
+ * Mutate keeps the replica count, so Validate never sees the change: the warning is carried to
+ * the Validate of the same update (both run in this process when it serves both). The API
+ * server gives each webhook call its own uid, so the update is known by the object and the
+ * resourceVersion it updates: only one update of that version can succeed.
  */
+const updateKey = (req: Request): string => {
+  const old = req.OldResource?.metadata;
+  return `${old?.namespace}/${old?.name}@${old?.resourceVersion}`;
+};
 const replicaWarnings = new Map<string, string[]>();
 const MAX_CARRIED = 10_000;
 
@@ -115,8 +122,8 @@ When(a.Deployment)
       .map(formatProblem);
     if (carried.length > 0) {
       if (replicaWarnings.size >= MAX_CARRIED) replicaWarnings.clear();
-      replicaWarnings.set(req.Request.uid, carried);
-    }
+      replicaWarnings.set(updateKey(req), carried);
+    } else replicaWarnings.delete(updateKey(req));
     // A Deployment that will be denied is left as it is: Validate gives the reasons.
     if (denials(problems).length > 0 || mutated === req.Raw) return;
     req.Raw.spec = mutated.spec;
@@ -130,10 +137,10 @@ When(a.Deployment)
   .WithLabel(KIND_LABEL)
   .Validate(async req => {
     const { problems } = await judge(req);
-    const carried = replicaWarnings.get(req.Request.uid) ?? [];
-    replicaWarnings.delete(req.Request.uid);
+    const carried = replicaWarnings.get(updateKey(req)) ?? [];
+    replicaWarnings.delete(updateKey(req));
     const warned = [...carried, ...warnings(problems).map(formatProblem)];
     const denied = denials(problems);
-    if (denied.length > 0) return req.Deny(denied.map(formatProblem).join("\n"), 422, warned);
-    return req.Approve(warned.length > 0 ? warned : undefined);
+    if (denied.length > 0) return countAdmission(req.Deny(denied.map(formatProblem).join("\n"), 422, warned));
+    return countAdmission(req.Approve(warned.length > 0 ? warned : undefined));
   });

@@ -32,11 +32,14 @@ export class NamespaceQueue {
   private running = false;
   private waiters: (() => void)[] = [];
   private readonly options: QueueOptions;
+  private depth = 0;
 
   constructor(
     private readonly worker: (namespace: string) => Promise<RunResult>,
     private readonly onError: (namespace: string, error: unknown) => void,
     options: Partial<QueueOptions> = {},
+    /** Told the number of namespaces waiting (pending or delayed) whenever it changes: the queue-depth metric. */
+    private readonly onDepth: (waiting: number) => void = () => undefined,
   ) {
     this.options = { ...DEFAULTS, ...options };
   }
@@ -44,6 +47,7 @@ export class NamespaceQueue {
   enqueue(namespace: string): void {
     if (this.delayed.has(namespace)) return; // a delayed run is already coming
     this.pending.add(namespace);
+    this.depthChanged();
     void this.drain();
   }
 
@@ -57,6 +61,14 @@ export class NamespaceQueue {
     for (const t of this.delayed.values()) clearTimeout(t);
     this.delayed.clear();
     this.pending.clear();
+    this.depthChanged();
+  }
+
+  private depthChanged(): void {
+    const depth = this.pending.size + this.delayed.size;
+    if (depth === this.depth) return;
+    this.depth = depth;
+    this.onDepth(depth);
   }
 
   private later(namespace: string, ms: number): void {
@@ -67,6 +79,7 @@ export class NamespaceQueue {
         this.enqueue(namespace);
       }, ms),
     );
+    this.depthChanged();
   }
 
   private async drain(): Promise<void> {
@@ -75,6 +88,7 @@ export class NamespaceQueue {
     try {
       for (let next = this.first(); next !== undefined; next = this.first()) {
         this.pending.delete(next);
+        this.depthChanged();
         let failed = false;
         try {
           const { reverts, failures = 0 } = await this.worker(next);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { render } from "../core/plan";
 import type { KubeObject } from "../core/types";
 import { FakeCluster } from "./fake-cluster";
-import { Reconciler } from "./reconciler";
+import { type MetricsSink, type ReconcileCounter, type ReconcileGauge, Reconciler } from "./reconciler";
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const NOW = new Date("2026-11-27T12:00:00Z");
@@ -413,6 +413,25 @@ describe("Reconciler: a Namespace with malformed annotations (SPEC §12.4)", () 
 });
 
 describe("Reconciler: while no valid config is known (SPEC §12.4)", () => {
+  it("reports the ConfigMap gone on each Namespace whose security objects it keeps, even when nothing else changed", async () => {
+    const { cluster } = seededCluster();
+    putConfig(cluster, { "config.yaml": "" });
+    const r = new Reconciler(cluster, quiet, () => NOW);
+    await r.loadConfig();
+    await r.reconcileNamespace("ai");
+    cluster.remove("ConfigMap", "pepr-system", "ai-workloads-config");
+    await r.loadConfig();
+    const outcome = await r.reconcileNamespace("ai");
+    expect(outcome.writes).toBe(0);
+    expect(eventsOf(cluster, "ConfigError")).toEqual([
+      [
+        "Namespace",
+        "ai",
+        "ConfigMap pepr-system/ai-workloads-config is gone; the last valid config stays in use, and no RequestAuthentication, AuthorizationPolicy, VirtualService or route is deleted until ai-workloads-config holds a valid config.yaml (empty for the built-in defaults): kept VirtualService/ai-workloads, RequestAuthentication/ai-workloads-aad, AuthorizationPolicy/ai-workloads-require-jwt, AuthorizationPolicy/librechat-public, AuthorizationPolicy/runtime-openai-public",
+      ],
+    ]);
+  });
+
   it("deletes no JWT object and removes no route once the ConfigMap is gone, until a valid one is back", async () => {
     const { cluster } = seededCluster();
     putConfig(cluster, { "config.yaml": "" });
@@ -684,5 +703,149 @@ describe("Reconciler: mlserver settings.json against the pod (SPEC §13.1)", () 
     await r.reconcileNamespace("ai");
     expect(configMapReads(cluster)).toHaveLength(3);
     expect(eventsOf(cluster, "SettingsConflict")).toEqual([["Deployment", "runtime-openai", HTTP_9000]]);
+  });
+});
+
+/** The metrics as Prometheus would show them: counters summed, each gauge the sum of its scopes' last values. */
+class RecordedMetrics implements MetricsSink {
+  readonly counters: Record<ReconcileCounter, number> = { passes: 0, failures: 0, writes: 0, driftRepairs: 0 };
+  private readonly scopes = new Map<ReconcileGauge, Map<string, number>>();
+  /** Every value the queue depth took, in order. */
+  readonly depths: number[] = [];
+  count(counter: ReconcileCounter, by: number): void {
+    this.counters[counter] += by;
+  }
+  gauge(gauge: ReconcileGauge, scope: string, value: number): void {
+    const values = this.scopes.get(gauge) ?? new Map<string, number>();
+    this.scopes.set(gauge, values.set(scope, value));
+    if (gauge === "queueDepth") this.depths.push(this.value("queueDepth"));
+  }
+  value(gauge: ReconcileGauge): number {
+    return [...(this.scopes.get(gauge)?.values() ?? [])].reduce((a, b) => a + b, 0);
+  }
+  /** The counters' growth since `before`. */
+  since(before: Record<ReconcileCounter, number>): Record<ReconcileCounter, number> {
+    const entries = Object.entries(this.counters).map(([k, v]) => [k, v - before[k as ReconcileCounter]]);
+    return Object.fromEntries(entries) as Record<ReconcileCounter, number>;
+  }
+}
+
+describe("Reconciler: metrics (SPEC §14.3)", () => {
+  const withMetrics = (cluster: FakeCluster, queueOptions = {}): { r: Reconciler; m: RecordedMetrics } => {
+    const m = new RecordedMetrics();
+    return { r: new Reconciler(cluster, quiet, () => NOW, queueOptions, m), m };
+  };
+
+  it("counts each pass and its writes; an unchanged pass writes nothing", async () => {
+    const { cluster } = seededCluster();
+    const { r, m } = withMetrics(cluster);
+    await r.reconcileNamespace("ai");
+    expect(m.counters).toEqual({ passes: 1, failures: 0, writes: SEED_OBJECTS.length, driftRepairs: 0 });
+    await r.reconcileNamespace("ai");
+    expect(m.counters).toEqual({ passes: 2, failures: 0, writes: SEED_OBJECTS.length, driftRepairs: 0 });
+  });
+
+  it("counts a pass that puts back two objects as 2 writes and 2 drift repairs, and one as 1", async () => {
+    const { cluster } = seededCluster();
+    const { r, m } = withMetrics(cluster);
+    await r.reconcileNamespace("ai");
+    let before = { ...m.counters };
+    cluster.remove("VirtualService", "ai", "ai-workloads");
+    (cluster.find("Service", "ai", "runtime-openai")!.spec as { ports: { port: number }[] }).ports[0].port = 9999;
+    await r.reconcileNamespace("ai");
+    expect(m.since(before)).toEqual({ passes: 1, failures: 0, writes: 2, driftRepairs: 2 });
+    before = { ...m.counters };
+    cluster.remove("Service", "ai", "librechat");
+    await r.reconcileNamespace("ai");
+    expect(m.since(before)).toEqual({ passes: 1, failures: 0, writes: 1, driftRepairs: 1 });
+  });
+
+  it("counts a new wanted state as writes, not drift repairs", async () => {
+    const { cluster } = seededCluster();
+    const { r, m } = withMetrics(cluster);
+    await r.reconcileNamespace("ai");
+    const before = { ...m.counters };
+    annotate(cluster.find("Deployment", "ai", "runtime-openai")!, { "ai-workloads.io/autoscale": "off" });
+    await r.reconcileNamespace("ai");
+    // The HPA deleted is a write too.
+    expect(m.since(before)).toEqual({ passes: 1, failures: 0, writes: 1, driftRepairs: 0 });
+  });
+
+  it("counts a pass with a refused write as a failure, and its other writes", async () => {
+    const { cluster } = seededCluster();
+    cluster.refuse.set("Service/ai/runtime-openai", "refused");
+    const { r, m } = withMetrics(cluster);
+    await r.reconcileNamespace("ai");
+    expect(m.counters).toEqual({ passes: 1, failures: 1, writes: SEED_OBJECTS.length - 1, driftRepairs: 0 });
+    cluster.refuse.clear();
+    await r.reconcileNamespace("ai");
+    expect(m.counters).toEqual({ passes: 2, failures: 1, writes: SEED_OBJECTS.length, driftRepairs: 0 });
+  });
+
+  it("counts a pass that throws as a failed pass", async () => {
+    const { cluster } = seededCluster();
+    const { r, m } = withMetrics(cluster, { baseDelayMs: 60_000 });
+    cluster.managedDeployments = async () => {
+      throw new Error("connection refused");
+    };
+    r.enqueue("ai");
+    await new Promise(resolve => setImmediate(resolve));
+    r.queue.stop();
+    expect(m.counters).toEqual({ passes: 1, failures: 1, writes: 0, driftRepairs: 0 });
+  });
+
+  it("gauges the managed workloads, conflicts and config errors per namespace, back to 0 when the namespace is gone", async () => {
+    const { cluster } = seededCluster();
+    cluster.put({ apiVersion: "v1", kind: "Service", metadata: { name: "librechat", namespace: "ai" }, spec: {} });
+    const { r, m } = withMetrics(cluster);
+    await r.reconcileNamespace("ai");
+    const gauges = (): number[] => [m.value("managedWorkloads"), m.value("conflicts"), m.value("configErrors")];
+    expect(gauges()).toEqual([3, 1, 0]);
+    annotate(cluster.find("Deployment", "ai", "runtime-openai")!, { "ai-workloads.io/infra-profile": "gone" });
+    await r.reconcileNamespace("ai");
+    expect(gauges()).toEqual([2, 1, 1]);
+    // A second pass sets the same values: gauges, not counts.
+    await r.reconcileNamespace("ai");
+    expect(gauges()).toEqual([2, 1, 1]);
+    cluster.remove("Namespace", undefined as unknown as string, "ai");
+    await r.reconcileNamespace("ai");
+    expect(gauges()).toEqual([0, 0, 0]);
+  });
+
+  it("gauges an invalid cluster config as one config error until a valid one is back", async () => {
+    const cluster = new FakeCluster();
+    const { r, m } = withMetrics(cluster);
+    const cm = putConfig(cluster, { "config.yaml": "istio: {host: 7}" });
+    await r.loadConfig();
+    expect(m.value("configErrors")).toBe(1);
+    await r.loadConfig();
+    expect(m.value("configErrors")).toBe(1);
+    cm.data = { "config.yaml": "" };
+    await r.loadConfig();
+    expect(m.value("configErrors")).toBe(0);
+  });
+
+  it("gauges the namespaces waiting, back to 0 once the queue drains", async () => {
+    jest.useFakeTimers();
+    try {
+      const { cluster } = seededCluster();
+      cluster.refuse.set("Service/ai/runtime-openai", "refused");
+      const { r, m } = withMetrics(cluster, { baseDelayMs: 1_000 });
+      r.enqueue("ai");
+      r.enqueue("other");
+      // "ai" is running, "other" waits.
+      expect(m.value("queueDepth")).toBe(1);
+      await jest.advanceTimersByTimeAsync(0);
+      // "ai" waits out its backoff after the refused write.
+      expect(m.value("queueDepth")).toBe(1);
+      cluster.refuse.clear();
+      await jest.advanceTimersByTimeAsync(5_000);
+      await r.queue.idle();
+      expect(m.value("queueDepth")).toBe(0);
+      expect(m.depths).toEqual([1, 0, 1, 2, 1, 0]);
+      expect(m.counters.failures).toBe(1);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

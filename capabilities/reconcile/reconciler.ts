@@ -41,6 +41,21 @@ export interface Logger {
   error(fields: object, message: string): void;
 }
 
+export type ReconcileCounter = "passes" | "failures" | "writes" | "driftRepairs";
+export type ReconcileGauge = "queueDepth" | "managedWorkloads" | "conflicts" | "configErrors";
+
+/**
+ * Where the reconciler's metrics go (SPEC §14.3): capabilities/metrics.ts records them with Pepr's
+ * metricsCollector; the default drops them. A gauge's value is per scope: a namespace, or "" for
+ * the cluster; its metric is the sum over the scopes.
+ */
+export interface MetricsSink {
+  count(counter: ReconcileCounter, by: number): void;
+  gauge(gauge: ReconcileGauge, scope: string, value: number): void;
+}
+
+const NO_METRICS: MetricsSink = { count: () => undefined, gauge: () => undefined };
+
 /** Why no valid cluster config is known (SPEC §12.4); `configMap` when it exists, to report on. */
 interface ConfigGap {
   why: string;
@@ -83,6 +98,7 @@ export class Reconciler {
     private readonly log: Logger,
     private readonly now: () => Date = () => new Date(),
     queueOptions: Partial<QueueOptions> = {},
+    private readonly metrics: MetricsSink = NO_METRICS,
   ) {
     this.settingsReads = new SettingsReads(api);
     this.queue = new NamespaceQueue(
@@ -90,8 +106,13 @@ export class Reconciler {
         const { reverts, failed } = await this.reconcileNamespace(ns);
         return { reverts, failures: failed.length };
       },
-      (ns, e) => this.log.error({ namespace: ns, err: String(e) }, "reconcile failed; retrying"),
+      (ns, e) => {
+        this.metrics.count("passes", 1);
+        this.metrics.count("failures", 1);
+        this.log.error({ namespace: ns, err: String(e) }, "reconcile failed; retrying");
+      },
       queueOptions,
+      waiting => this.metrics.gauge("queueDepth", "", waiting),
     );
   }
 
@@ -125,6 +146,7 @@ export class Reconciler {
     } else this.useConfig(DEFAULT_CLUSTER_CONFIG, undefined);
 
     if (this.configGap) this.log.warn({ why: this.configGap.why }, "no valid cluster config; security and routing objects are not deleted");
+    this.metrics.gauge("configErrors", "", this.configGap ? 1 : 0);
     // A ConfigMap that is gone has nothing to report on: passes report on the Namespaces whose objects stay.
     if (this.configGap?.configMap) {
       const message = this.gapMessage(this.configGap.findings);
@@ -174,7 +196,7 @@ export class Reconciler {
     const outcome: Outcome = { namespace, applied: [], pruned: [], conflicts: [], failed: [], writes: 0, reverts: 0 };
     const annotations = await this.api.namespaceAnnotations(namespace);
     // A deleted namespace takes its objects with it.
-    if (annotations === undefined) return outcome;
+    if (annotations === undefined) return this.counted(outcome, 0, 0);
     // A Deployment being deleted (foreground deletion keeps it until the garbage collector has
     // removed what it owns) is gone already: re-applying its objects would fight the collector.
     const deployments = (await this.api.managedDeployments(namespace)).filter(d => !d.metadata?.deletionTimestamp);
@@ -234,6 +256,21 @@ export class Reconciler {
 
     const settings = await this.checkSettings(namespace, wanted.apps);
     await this.reportOutcome(namespace, deployments, wanted, plan, { applied, pruned, failures }, settings);
+    // What is reported as ConfigError in this namespace: each Deployment that does not resolve, and the Namespace's annotations.
+    const configErrors = wanted.unresolved.length + (wanted.namespaceProblems.length > 0 ? 1 : 0);
+    return this.counted(outcome, wanted.apps.length, configErrors);
+  }
+
+  /** Records a finished pass in the metrics; returns its outcome. */
+  private counted(outcome: Outcome, managedWorkloads: number, configErrors: number): Outcome {
+    const m = this.metrics;
+    m.count("passes", 1);
+    if (outcome.failed.length > 0) m.count("failures", 1);
+    m.count("writes", outcome.writes);
+    m.count("driftRepairs", outcome.reverts);
+    m.gauge("conflicts", outcome.namespace, outcome.conflicts.length);
+    m.gauge("managedWorkloads", outcome.namespace, managedWorkloads);
+    m.gauge("configErrors", outcome.namespace, configErrors);
     return outcome;
   }
 
@@ -336,8 +373,10 @@ export class Reconciler {
         await warn(involvedOf(deployment as KubeObject), "SettingsConflict", message, `${id}${field}`);
     }
     // A ConfigMap that exists carries its own ConfigError; one that is gone is reported where objects stay.
-    if (plan.keptForConfig.length > 0 && this.configGap && !this.configGap.configMap) {
-      await warn(namespaceRef, "ConfigError", this.gapMessage(`kept ${plan.keptForConfig.join(", ")}`), "config-gap");
+    // The objects it keeps are those no deletion may touch now, even when the last valid config still wants them.
+    const kept = plan.keptForConfig.length > 0 ? plan.keptForConfig : plan.guarded;
+    if (kept.length > 0 && this.configGap && !this.configGap.configMap) {
+      await warn(namespaceRef, "ConfigError", this.gapMessage(`kept ${kept.join(", ")}`), "config-gap");
     }
     // Forget what no longer holds in this namespace, so that a recurrence is reported again.
     for (const key of this.reported.keys()) if (key.startsWith(`${namespace}/`) && !current.has(key)) this.reported.delete(key);
