@@ -102,6 +102,22 @@ export function saveState(s: E2eState): void {
 
 // ---- small utilities -------------------------------------------------------------------------
 
+/** A labelled mlserver Deployment with one container and the given annotations. */
+export function mlserver(namespace: string, name: string, annotations: Record<string, string> = {}): Obj {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name, namespace, labels: { [KIND_LABEL]: "mlserver" }, annotations },
+    spec: {
+      selector: { matchLabels: { "app.kubernetes.io/name": name } },
+      template: {
+        metadata: { labels: { "app.kubernetes.io/name": name } },
+        spec: { containers: [{ name: "mlserver", image: "docker.io/seldonio/mlserver:1.6.1" }] },
+      },
+    },
+  };
+}
+
 export const delay = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms));
 
 export interface WaitOptions {

@@ -28,6 +28,7 @@ import {
   setClusterConfig,
   state,
   waitFor,
+  mlserver,
 } from "./harness";
 
 jest.setTimeout(300_000);
@@ -203,21 +204,6 @@ async function step(name: string, action: () => Promise<void>, spec: Spec): Prom
 }
 
 // ---- inputs ---------------------------------------------------------------------------------------
-
-function mlserver(namespace: string, name: string, annotations: Record<string, string> = {}): Obj {
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name, namespace, labels: { [KIND_LABEL]: "mlserver" }, annotations },
-    spec: {
-      selector: { matchLabels: { "app.kubernetes.io/name": name } },
-      template: {
-        metadata: { labels: { "app.kubernetes.io/name": name } },
-        spec: { containers: [{ name: "mlserver", image: "docker.io/seldonio/mlserver:1.6.1" }] },
-      },
-    },
-  };
-}
 
 /** Creates one object; returns kubectl's warnings. */
 async function create(o: Obj): Promise<string[]> {

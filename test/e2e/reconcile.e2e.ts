@@ -27,6 +27,7 @@ import {
   writesBy,
   COMPANION_TYPES,
   TYPE_OF,
+  mlserver,
 } from "./harness";
 import { renderObjects } from "./render";
 
@@ -87,21 +88,6 @@ const seedObjects = (): Obj[] =>
     .filter(f => f.endsWith(".yaml"))
     .sort()
     .flatMap(f => parseYamlObjects(readFileSync(join(SEED_DIR, f), "utf8")));
-
-function mlserver(namespace: string, name: string, annotations: Record<string, string> = {}): Obj {
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name, namespace, labels: { [KIND_LABEL]: "mlserver" }, annotations },
-    spec: {
-      selector: { matchLabels: { "app.kubernetes.io/name": name } },
-      template: {
-        metadata: { labels: { "app.kubernetes.io/name": name } },
-        spec: { containers: [{ name: "mlserver", image: "docker.io/seldonio/mlserver:1.6.1" }] },
-      },
-    },
-  };
-}
 
 /** The companions `ai-workloads render` prints for these inputs, with the suite's cluster config. */
 function rendered(inputs: Obj[]): Obj[] {
