@@ -52,7 +52,7 @@ describe("the HPA owns the replica count", () => {
       const warnings = kubectlWarnings(again.stderr);
       console.log(`replicas (${verb}): scaled to 3, applied 1, stored ${await storedReplicas()}; warnings: ${JSON.stringify(warnings)}`);
       expect(warnings).toContain(
-        `${NS}/model: spec.replicas: 1 was not applied: HorizontalPodAutoscaler ${NS}/model owns the replica count (now 3); leave replicas out of the manifests of autoscaled apps; kubectl scale changes it`,
+        `warning: ${NS}/model: spec.replicas: 1 was not applied: HorizontalPodAutoscaler ${NS}/model owns the replica count (now 3); leave replicas out of the manifests of autoscaled apps; kubectl scale changes it`,
       );
     },
   );
