@@ -215,7 +215,7 @@ describe("MLServer with the rendered container", () => {
     const py = [
       "import sys, joblib",
       "from sklearn.linear_model import LogisticRegression",
-      "m = LogisticRegression().fit([[0, 0], [1, 1], [0, 1], [1, 0]], [0, 1, 0, 1])",
+      "m = LogisticRegression().fit ([[0, 0], [1, 1], [0, 1], [1, 0]], [0, 1, 0, 1])",
       "joblib.dump(m, sys.argv[1])",
     ].join("\n");
     const r = await run(join(programs.mlserver.bin, "python"), ["-c", py, modelFile], { timeoutMs: 120_000 });
