@@ -48,6 +48,15 @@ const REFUSE_POLICY = "e2e-day-two-refuse-service";
 const AUDIENCE = "api://3b3c6b2c-1a2d-4e6a-9f22-03f2e7c1d8ab";
 const GATEWAY = "istio-system/ai-workloads-gateway";
 const CONVERGE = { timeoutMs: 120_000, intervalMs: 500 };
+/** What a secured namespace holds for one mlserver app `model` with public paths. */
+const SECURED_MODEL_OBJECTS = [
+  "AuthorizationPolicy/ai-workloads-require-jwt",
+  "AuthorizationPolicy/model-public",
+  "HorizontalPodAutoscaler/model",
+  "RequestAuthentication/ai-workloads-aad",
+  "Service/model",
+  "VirtualService/ai-workloads",
+];
 
 /** Every namespace this suite creates (deleted before and after). */
 const NAMESPACES = {
@@ -501,14 +510,7 @@ aad:
     await setClusterConfig(secured);
     try {
       await mustApply([namespaceObject(ns), deployment(ns, "model", "mlserver", { "ai-workloads.io/public-paths": "/docs" })], "create");
-      const before = await companionsAre(ns, [
-        "AuthorizationPolicy/ai-workloads-require-jwt",
-        "AuthorizationPolicy/model-public",
-        "HorizontalPodAutoscaler/model",
-        "RequestAuthentication/ai-workloads-aad",
-        "Service/model",
-        "VirtualService/ai-workloads",
-      ]);
+      const before = await companionsAre(ns, SECURED_MODEL_OBJECTS);
       await kubectlOk(["delete", "configmap", CONFIG_MAP_NAME, "-n", state().configNamespace]);
       const writes = await staysAsItWas(ns, before, "after the config was deleted");
       // On the Namespace whose objects are kept, or on the ConfigMap (gone, but its Events stay).
@@ -546,14 +548,7 @@ aad:
       [namespaceObject(ns, SECURED_NS), deployment(ns, "model", "mlserver", { "ai-workloads.io/public-paths": "/docs" })],
       "create",
     );
-    const before = await companionsAre(ns, [
-      "AuthorizationPolicy/ai-workloads-require-jwt",
-      "AuthorizationPolicy/model-public",
-      "HorizontalPodAutoscaler/model",
-      "RequestAuthentication/ai-workloads-aad",
-      "Service/model",
-      "VirtualService/ai-workloads",
-    ]);
+    const before = await companionsAre(ns, SECURED_MODEL_OBJECTS);
     // The webhook would refuse it: stored with the webhooks off.
     await withWebhooksOff(() => kubectlOk(["annotate", "--overwrite", "namespace", ns, "ai-workloads.io/require-jwt=True"]));
     const stored = await getObject<Obj>("namespace", ns);
