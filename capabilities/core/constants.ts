@@ -6,6 +6,8 @@ export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 export const MANAGED_BY_VALUE = "ai-workloads";
 export const COMPONENT_LABEL = "app.kubernetes.io/component";
 export const FIELD_MANAGER = "ai-workloads";
+/** The Events' source and reportingComponent: how the module finds its own Events again. */
+export const REPORTING_COMPONENT = "ai-workloads";
 
 export const CONFIG_MAP_NAME = "ai-workloads-config";
 export const CONFIG_MAP_KEY = "config.yaml";

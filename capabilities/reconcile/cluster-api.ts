@@ -32,6 +32,8 @@ export interface ClusterApi {
   /** A missing object counts as deleted. */
   delete(ref: ObjectRef): Promise<void>;
   createEvent(event: KubeObject): Promise<void>;
+  /** Events the module wrote (reportingComponent ai-workloads), in one namespace or, without one, in all. */
+  moduleEvents(namespace?: string): Promise<KubeObject[]>;
   /** Namespaces worth a look on a full resync: managed Deployments, managed objects or ai-workloads annotations. */
   namespacesOfInterest(): Promise<string[]>;
   /** Where the config ConfigMap lives. */

@@ -79,6 +79,9 @@ export class FakeCluster implements ClusterApi {
   async createEvent(event: KubeObject) {
     this.events.push(event);
   }
+  async moduleEvents(namespace?: string) {
+    return this.events.filter(e => namespace === undefined || e.metadata?.namespace === namespace);
+  }
   async namespacesOfInterest() {
     const found = new Set<string>();
     for (const o of this.objects.values()) {

@@ -9,6 +9,7 @@ import {
   KIND_LABEL,
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
+  REPORTING_COMPONENT,
 } from "../core/constants";
 import type { KubeObject, V1Deployment } from "../core/types";
 import { COMPANION_KINDS, type ClusterApi, type ObjectRef } from "./cluster-api";
@@ -106,6 +107,13 @@ export function kubeClusterApi(configNamespace: string, kc: KubeConfig = default
     },
     async createEvent(event) {
       await core.createNamespacedEvent({ namespace: event.metadata!.namespace!, body: event as never });
+    },
+    async moduleEvents(namespace) {
+      const fieldSelector = `reportingComponent=${REPORTING_COMPONENT}`;
+      const events = namespace
+        ? await core.listNamespacedEvent({ namespace, fieldSelector })
+        : await core.listEventForAllNamespaces({ fieldSelector });
+      return events.items.map(e => ({ apiVersion: "v1", kind: "Event", ...e }) as KubeObject);
     },
     async namespacesOfInterest() {
       const found = new Set<string>();

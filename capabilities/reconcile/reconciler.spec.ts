@@ -849,3 +849,92 @@ describe("Reconciler: metrics (SPEC §14.3)", () => {
     }
   });
 });
+
+describe("Reconciler: DefaultsOutdated (SPEC §14.4)", () => {
+  /** A Deployment stored as if the webhook had been off: no defaults, no record. */
+  const unadmitted = (cluster: FakeCluster, name: string): KubeObject =>
+    cluster.put({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name, namespace: "ai", labels: { "ai-workloads.io/kind": "mlserver" } },
+      spec: {
+        selector: { matchLabels: { app: name } },
+        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "c", image: "i" }] } },
+      },
+    });
+
+  it("writes nothing for Deployments admission stored", async () => {
+    const { cluster } = seededCluster();
+    await new Reconciler(cluster, quiet, () => NOW).reconcileNamespace("ai");
+    expect(eventsOf(cluster, "DefaultsOutdated")).toEqual([]);
+  });
+
+  it("reports a Deployment stored without admission once, naming what re-applying would fill, and never rewrites it", async () => {
+    const { cluster } = seededCluster();
+    const stored = structuredClone(unadmitted(cluster, "old"));
+    const r = new Reconciler(cluster, quiet, () => NOW);
+    await r.reconcileNamespace("ai");
+    await r.reconcileNamespace("ai");
+    const reports = eventsOf(cluster, "DefaultsOutdated");
+    expect(reports.map(([kind, name]) => `${kind}/${name}`)).toEqual(["Deployment/old"]);
+    expect(reports[0][2]).toMatch(
+      /^Deployment old was stored without passing the module's admission \(.*\)\. The module does not rewrite it: re-apply its manifest or run kubectl rollout restart deployment\/old\. Re-applying would change: /,
+    );
+    expect(reports[0][2]).toContain('spec.template.spec.containers[c].command: added ["mlserver","start","/mnt/models"]');
+    expect(cluster.find("Deployment", "ai", "old")).toEqual(stored);
+  });
+
+  it("reports again only when the content changes: a profile of the config changed under an admitted Deployment", async () => {
+    const { cluster } = seededCluster();
+    const r = new Reconciler(cluster, quiet, () => NOW);
+    await r.reconcileNamespace("ai");
+    const profile =
+      cluster.find("Deployment", "ai", "runtime-openai")!.metadata!.annotations!["ai-workloads.io/infra-profile"] ?? "default";
+    putConfig(cluster, { "config.yaml": `infraProfiles:\n  ${profile}:\n    resources:\n      requests: { cpu: 300m, memory: 1Gi }\n` });
+    await r.loadConfig();
+    await r.reconcileNamespace("ai");
+    await r.reconcileNamespace("ai");
+    const first = eventsOf(cluster, "DefaultsOutdated");
+    // Every app of the seed runs on that profile.
+    expect(first.map(([, name]) => name)).toEqual(["librechat", "librechat-backend", "runtime-openai"]);
+    expect(first[0][2]).toContain("differs from what admission gives it under the current config and Namespace");
+    expect(first[0][2]).toMatch(/resources\.requests\.cpu: "[^"]+" -> "300m"/);
+    putConfig(cluster, { "config.yaml": `infraProfiles:\n  ${profile}:\n    resources:\n      requests: { cpu: 400m, memory: 1Gi }\n` });
+    await r.loadConfig();
+    await r.reconcileNamespace("ai");
+    const ofModel = eventsOf(cluster, "DefaultsOutdated").filter(([, name]) => name === "runtime-openai");
+    expect(ofModel.map(([, , m]) => /-> "(\d+m)"/.exec(m)?.[1])).toEqual(["300m", "400m"]);
+  });
+});
+
+describe("Reconciler: each warning once, also across restarts (SPEC §7)", () => {
+  it("a restarted reconciler writes no warning an earlier one stored, and writes a recurrence after a fix", async () => {
+    const { cluster } = seededCluster();
+    cluster.put({ apiVersion: "v1", kind: "Service", metadata: { name: "librechat", namespace: "ai" }, spec: {} });
+    await new Reconciler(cluster, quiet, () => NOW).reconcileNamespace("ai");
+    expect(eventsOf(cluster, "CompanionConflict").map(([, name]) => name)).toEqual(["librechat"]);
+
+    const restarted = new Reconciler(cluster, quiet, () => NOW);
+    await restarted.reconcileNamespace("ai");
+    expect(eventsOf(cluster, "CompanionConflict")).toHaveLength(1);
+
+    cluster.remove("Service", "ai", "librechat");
+    await restarted.reconcileNamespace("ai");
+    cluster.remove("Service", "ai", "librechat");
+    cluster.put({ apiVersion: "v1", kind: "Service", metadata: { name: "librechat", namespace: "ai" }, spec: {} });
+    await restarted.reconcileNamespace("ai");
+    expect(eventsOf(cluster, "CompanionConflict")).toHaveLength(2);
+  });
+
+  it("writes the warning when the stored Events cannot be read, and reads them again on the next pass", async () => {
+    const { cluster } = seededCluster();
+    cluster.put({ apiVersion: "v1", kind: "Service", metadata: { name: "librechat", namespace: "ai" }, spec: {} });
+    await new Reconciler(cluster, quiet, () => NOW).reconcileNamespace("ai");
+    const moduleEvents = jest.spyOn(cluster, "moduleEvents").mockRejectedValueOnce(new Error("forbidden"));
+    const restarted = new Reconciler(cluster, quiet, () => NOW);
+    await restarted.reconcileNamespace("ai");
+    await restarted.reconcileNamespace("ai");
+    expect(moduleEvents).toHaveBeenCalledTimes(2);
+    expect(eventsOf(cluster, "CompanionConflict")).toHaveLength(2);
+  });
+});

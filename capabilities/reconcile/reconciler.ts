@@ -3,22 +3,15 @@
 // objects are restored when edited or deleted, and removed when no longer wanted.
 import { APP_LABEL, CONFIG_MAP_KEY, CONFIG_MAP_NAME } from "../core/constants";
 import { type ClusterConfig, DEFAULT_CLUSTER_CONFIG, parseClusterConfig } from "../core/config";
+import { type DefaultsState, defaultsState } from "../core/defaults-state";
 import { readsSettingsConfigMap, settingsConflicts } from "../core/mlserver-settings";
 import type { PlannedApp } from "../core/plan";
 import { denials, deny, formatProblem } from "../core/problems";
-import {
-  SECURITY_KINDS,
-  type SyncPlan,
-  type Wanted,
-  isManagedObject,
-  objectKey,
-  objectLabel,
-  planSync,
-  wantedCompanions,
-} from "../core/sync";
+import { SECURITY_KINDS, objectKey, objectLabel } from "../core/sync";
 import type { Companion, KubeObject, V1Deployment } from "../core/types";
 import { COMPANION_KINDS, type ClusterApi, refOf } from "./cluster-api";
-import { type Involved, type Reason, buildEvent } from "./events";
+import { type Involved, type Reason, buildEvent, eventSignature, storedSignature } from "./events";
+import { type Observation, observeNamespace } from "./observe";
 import { NamespaceQueue, type QueueOptions } from "./queue";
 import { SettingsReads } from "./settings-reads";
 
@@ -89,6 +82,10 @@ export class Reconciler {
   private readonly lastApplied = new Map<string, string>();
   /** Warnings already reported, so that an unchanged resync writes no Event; keys start with `<namespace>/`. */
   private readonly reported = new Map<string, string>();
+  /** Keys reported by this process at any time: a recurrence after a fix is written again. */
+  private readonly everReported = new Set<string>();
+  /** The warnings stored as Events before this process started (eventSignature); undefined until read. */
+  private storedEvents: Set<string> | undefined;
   /** The mlserver settings ConfigMaps known, and what was read in them (SPEC §13.1). */
   private readonly settingsReads: SettingsReads;
   readonly queue: NamespaceQueue;
@@ -194,31 +191,11 @@ export class Reconciler {
 
   async reconcileNamespace(namespace: string): Promise<Outcome> {
     const outcome: Outcome = { namespace, applied: [], pruned: [], conflicts: [], failed: [], writes: 0, reverts: 0 };
-    const annotations = await this.api.namespaceAnnotations(namespace);
-    // A deleted namespace takes its objects with it.
-    if (annotations === undefined) return this.counted(outcome, 0, 0);
-    // A Deployment being deleted (foreground deletion keeps it until the garbage collector has
-    // removed what it owns) is gone already: re-applying its objects would fight the collector.
-    const deployments = (await this.api.managedDeployments(namespace)).filter(d => !d.metadata?.deletionTimestamp);
-    const all = wantedCompanions(namespace, annotations, this.config, deployments);
-    const lists = await Promise.all(COMPANION_KINDS.map(k => this.api.listManaged(k.apiVersion, k.kind, namespace)));
-    // Without Istio's CRDs the Istio companions cannot exist; the others are still kept true.
-    const missingKinds = COMPANION_KINDS.filter((_, i) => lists[i] === undefined).map(k => k.kind as string);
+    await this.loadStoredEvents();
+    const seen = await observeNamespace(this.api, namespace, this.config, this.configGap === undefined);
+    if (seen === undefined) return this.counted(outcome, 0, 0);
+    const { deployments, wanted, plan, missingKinds } = seen;
     if (missingKinds.length > 0) this.log.warn({ namespace, kinds: missingKinds }, "kinds not installed; their companions are skipped");
-    const wanted: Wanted = {
-      ...all,
-      companions: all.companions.filter(c => !missingKinds.includes(c.kind ?? "")),
-      routeConflicts: missingKinds.includes("VirtualService") ? [] : all.routeConflicts,
-    };
-    const managed = lists.flatMap(l => l ?? []).filter(isManagedObject);
-    const managedKeys = new Set(managed.map(objectKey));
-    const unlisted = await Promise.all(
-      wanted.companions.filter(c => !managedKeys.has(objectKey(c))).map(c => this.api.get(refOf(c as KubeObject))),
-    );
-    const others = unlisted.filter((o): o is KubeObject => o !== undefined && !isManagedObject(o));
-    managed.push(...unlisted.filter((o): o is KubeObject => o !== undefined && isManagedObject(o)));
-
-    const plan = planSync(wanted, managed, others, { configValid: this.configGap === undefined });
 
     // Each object on its own (SPEC §12.3): one the API server refuses does not stop the others.
     const failures: Failure[] = [];
@@ -255,7 +232,7 @@ export class Reconciler {
     if (failures.length > 0) this.log.warn({ namespace, failed: outcome.failed }, "companion writes refused; retrying with backoff");
 
     const settings = await this.checkSettings(namespace, wanted.apps);
-    await this.reportOutcome(namespace, deployments, wanted, plan, { applied, pruned, failures }, settings);
+    await this.reportOutcome(seen, { applied, pruned, failures }, settings);
     // What is reported as ConfigError in this namespace: each Deployment that does not resolve, and the Namespace's annotations.
     const configErrors = wanted.unresolved.length + (wanted.namespaceProblems.length > 0 ? 1 : 0);
     return this.counted(outcome, wanted.apps.length, configErrors);
@@ -305,10 +282,7 @@ export class Reconciler {
   }
 
   private async reportOutcome(
-    namespace: string,
-    deployments: V1Deployment[],
-    wanted: Wanted,
-    plan: SyncPlan,
+    { namespace, deployments, wanted, plan, settings: namespaceSettings }: Observation,
     done: { applied: Companion[]; pruned: KubeObject[]; failures: Failure[] },
     settings: readonly SettingsCheck[],
   ): Promise<void> {
@@ -372,6 +346,19 @@ export class Reconciler {
       for (const { field, message } of conflicts)
         await warn(involvedOf(deployment as KubeObject), "SettingsConflict", message, `${id}${field}`);
     }
+    // Only a valid config says what admission would produce now.
+    if (this.configGap === undefined) {
+      for (const { deployment } of wanted.apps) {
+        const state = defaultsState(deployment, namespaceSettings, this.config);
+        if (state === undefined || state.state === "current") continue;
+        await warn(
+          involvedOf(deployment as KubeObject),
+          "DefaultsOutdated",
+          outdatedMessage(deployment, state),
+          `outdated/${deployment.metadata!.name}`,
+        );
+      }
+    }
     // A ConfigMap that exists carries its own ConfigError; one that is gone is reported where objects stay.
     // The objects it keeps are those no deletion may touch now, even when the last valid config still wants them.
     const kept = plan.keptForConfig.length > 0 ? plan.keptForConfig : plan.guarded;
@@ -382,11 +369,28 @@ export class Reconciler {
     for (const key of this.reported.keys()) if (key.startsWith(`${namespace}/`) && !current.has(key)) this.reported.delete(key);
   }
 
-  /** Writes a warning Event once per distinct message. */
+  /**
+   * Writes a warning Event once per distinct message, also across restarts (SPEC §7): a warning
+   * this process has not reported yet is not written again when an Event stored before says it.
+   */
   private async report(on: Involved, reason: Reason, message: string, key: string): Promise<void> {
     if (this.reported.get(key) === message) return;
+    const firstTime = !this.everReported.has(key);
     this.reported.set(key, message);
+    this.everReported.add(key);
+    if (firstTime && this.storedEvents?.has(eventSignature(on, reason, message))) return;
     await this.event(on, reason, message);
+  }
+
+  /** Reads the Events a previous run wrote, once: a failed read is retried on the next pass. */
+  private async loadStoredEvents(): Promise<void> {
+    if (this.storedEvents !== undefined) return;
+    try {
+      const events = await this.api.moduleEvents();
+      this.storedEvents = new Set(events.map(storedSignature));
+    } catch (e) {
+      this.log.warn({ err: errorText(e) }, "cannot read the Events written before; a warning may be written once more");
+    }
   }
 
   private async event(on: Involved, reason: Reason, message: string): Promise<void> {
@@ -407,6 +411,17 @@ async function attempt(write: () => Promise<void>): Promise<string | undefined> 
   } catch (e) {
     return errorText(e);
   }
+}
+
+function outdatedMessage(deployment: V1Deployment, state: Exclude<DefaultsState, { state: "current" }>): string {
+  const name = deployment.metadata?.name;
+  const why =
+    state.state === "never-admitted"
+      ? "was stored without passing the module's admission (created before the module, or while its webhook was off)"
+      : "differs from what admission gives it under the current config and Namespace";
+  // The fix before the changes: Event messages are cut at 1 KiB.
+  const changes = state.changes.length > 0 ? ` Re-applying would change: ${state.changes.join("; ")}` : "";
+  return `Deployment ${name} ${why}. The module does not rewrite it: re-apply its manifest or run kubectl rollout restart deployment/${name}.${changes}`;
 }
 
 const involvedOf = (o: KubeObject): Involved => ({
