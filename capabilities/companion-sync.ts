@@ -1,10 +1,9 @@
 // Companions kept in step in the cluster (SPEC §7). Watch bindings run only in Pepr's watcher;
 // every event just names a namespace to reconcile, and the Reconciler does the rest.
 import { Capability, Log, RegisterKind, a } from "pepr";
-import { ANNOTATION_PREFIX, CONFIG_MAP_NAME, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./core/constants";
+import { ANNOTATION_PREFIX, CONFIG_MAP_NAME, KIND_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./core/constants";
 import type { V1ObjectMeta } from "@kubernetes/client-node";
 import type { V1Deployment } from "./core/types";
-import { isManaged } from "./core/workload";
 import { configNamespace } from "./cluster-state";
 import { peprMetricsSink } from "./metrics";
 import { kubeClusterApi } from "./reconcile/kube-api";
@@ -31,7 +30,7 @@ RegisterKind(AuthorizationPolicy, {
 });
 
 let started: { reconciler: Reconciler; ready: Promise<void> } | undefined;
-/** Namespaces where the module has state: an unlabelled Deployment there may just have lost its label. */
+/** Namespaces where the module has state: a Namespace that lost its annotations there still needs a pass. */
 const known = new Set<string>();
 
 function reconciler(): { reconciler: Reconciler; ready: Promise<void> } {
@@ -65,13 +64,14 @@ function enqueue(namespace: string | undefined): void {
   void ready.then(() => r.enqueue(namespace));
 }
 
-const onDeployment = (d: V1Deployment): void => {
-  const ns = d.metadata?.namespace;
-  if (ns && (isManaged(d) || known.has(ns))) enqueue(ns);
-};
+const onDeployment = (d: V1Deployment): void => enqueue(d.metadata?.namespace);
 
-When(a.Deployment).IsCreatedOrUpdated().Watch(onDeployment);
-When(a.Deployment).IsDeleted().Watch(onDeployment);
+// Only Deployments with the kind label are listed, watched and cached (a server-side label
+// selector): the watcher's cost follows the AI workloads, not the cluster. A Deployment that
+// loses the label leaves the selection, and the API server reports that as DELETED (with the
+// object as it was, label included), so its companions are still pruned.
+When(a.Deployment).IsCreatedOrUpdated().WithLabel(KIND_LABEL).Watch(onDeployment);
+When(a.Deployment).IsDeleted().WithLabel(KIND_LABEL).Watch(onDeployment);
 
 const onNamespace = (ns: { metadata?: V1ObjectMeta }): void => {
   const name = ns.metadata?.name;
