@@ -1,12 +1,16 @@
-// `ai-workloads` CLI: a thin shell over the pure core. Exit codes: 0 ok, 1 policy violations,
-// 2 unreadable input, a YAML syntax error or a usage error (SPEC §8).
+// `ai-workloads` CLI: a thin shell over the pure core. Exit codes: 0 ok, 1 policy violations
+// (status: something not ok; diff: changes), 2 unreadable input, a YAML syntax error, a usage
+// error or an API server that cannot be asked (SPEC §8, §14.4).
 import { type ClusterConfig, parseClusterConfig } from "../capabilities/core/config";
 import { render } from "../capabilities/core/plan";
 import { denials, formatProblem, warnings } from "../capabilities/core/problems";
 import { runAccess } from "./access";
+import { runDiff } from "./diff";
 import { runGraph } from "./graph";
 import { InputError, readSources, readText } from "./input";
+import { LiveError } from "./live";
 import { type Format, formatObjects } from "./output";
+import { runStatus } from "./status";
 
 export interface Io {
   stdout: (text: string) => void;
@@ -18,12 +22,17 @@ const USAGE = `usage:
   ai-workloads render -f <file|dir|-> [-f ...] [--config <config.yaml>] [-n <namespace>] [-o yaml|json]
   ai-workloads access -f <file|dir|-> [-f ...] [--config <config.yaml>] [-n <namespace>] [-o table|json|markdown]
   ai-workloads graph  -f <file|dir|-> [-f ...] [--config <config.yaml>] [-n <namespace>] [-o mermaid|dot]
+  ai-workloads status [-n <namespace> | -A] [--kubeconfig <file>] [--context <name>] [-o table|json]
+  ai-workloads diff   [-n <namespace> | -A] [--kubeconfig <file>] [--context <name>]
 
 Renders what the cluster gets for the given manifests: every input object, mutated where
 managed, then the generated companions. Exit 0 ok, 1 policy violations, 2 bad input.
 access prints who can reach what (per app, path and caller: allow, deny, not-routed or
 unknown, and the policy that decided); graph draws gateway host -> route -> Service -> app.
 They read the same inputs and exit with the same codes.
+status and diff read a live cluster (kubeconfig as kubectl finds it) and never write: status
+shows each managed Deployment's companions and defaults (exit 0 all ok, 1 otherwise); diff
+shows what the reconciler would change now, as kubectl diff does (exit 0 none, 1 changes).
 `;
 
 export interface CommonOptions {
@@ -95,36 +104,57 @@ export function runRender(args: readonly string[], io: Io): number {
   return 0;
 }
 
-const COMMANDS: Record<string, (args: readonly string[], io: Io) => number> = {
+type Command = (args: readonly string[], io: Io) => number | Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
   render: runRender,
-  // Wrapped: access.ts and graph.ts import from this module, so bind at call time.
+  // Wrapped: these modules import from this one, so bind at call time.
   access: (args, io) => runAccess(args, io),
   graph: (args, io) => runGraph(args, io),
+  status: (args, io) => runStatus(args, io),
+  diff: (args, io) => runDiff(args, io),
 };
 
-export function main(argv: readonly string[], io: Io): number {
+/** Bad input, usage and an unreachable API server are exit 2 with one line; anything else is a bug. */
+function failure(e: unknown, io: Io): number {
+  if (e instanceof UsageError) {
+    io.stderr(`error: ${e.message}\n${USAGE}`);
+    return 2;
+  }
+  if (e instanceof InputError || e instanceof LiveError) {
+    io.stderr(`error: ${e.message}\n`);
+    return 2;
+  }
+  throw e;
+}
+
+/**
+ * Runs one command. Offline commands (render, access, graph) finish synchronously and return
+ * their exit code; the live ones (status, diff) return a promise of it. cli/bin.ts awaits either.
+ */
+export function run(argv: readonly string[], io: Io): number | Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === "-h" || command === "--help" || command === "help") {
     io.stdout(USAGE);
     return command === undefined ? 2 : 0;
   }
-  const run = COMMANDS[command];
+  const runCommand = COMMANDS[command];
   try {
-    if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    if (!runCommand) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     if (rest.includes("-h") || rest.includes("--help")) {
       io.stdout(USAGE);
       return 0;
     }
-    return run(rest, io);
+    const code = runCommand(rest, io);
+    return typeof code === "number" ? code : code.catch(e => failure(e, io));
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr(`error: ${e.message}\n${USAGE}`);
-      return 2;
-    }
-    if (e instanceof InputError) {
-      io.stderr(`error: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
+    return failure(e, io);
   }
+}
+
+/** The offline commands, synchronously (the unit tests' runCli). */
+export function main(argv: readonly string[], io: Io): number {
+  const code = run(argv, io);
+  if (typeof code !== "number") throw new Error(`ai-workloads ${argv[0]} reads a live cluster: call run() and await it`);
+  return code;
 }

@@ -54,7 +54,7 @@ type Item = Record<string, unknown>;
  * Lists the API server merges by key (listType=map): an item another field manager adds there
  * is theirs. Every other list the module sets is atomic: its value wins as a whole (SPEC §12.5).
  */
-const KEYED_LISTS: Record<string, (item: Item) => string> = {
+export const KEYED_LISTS: Record<string, (item: Item) => string> = {
   "metadata.ownerReferences": r => String(r.uid),
   "Service:spec.ports": p => `${p.port}/${p.protocol ?? "TCP"}`,
 };

@@ -38,7 +38,7 @@ const nameOf = (o: KubeObject): string => o.metadata?.name ?? "";
 const nsOf = (o: KubeObject): string => o.metadata?.namespace ?? "";
 
 /** What a caller needs at `/`, from the sidecar's decisions (the route is shown by the edges). */
-export function jwtRequirement(app: App, sec: SecurityObjects): string {
+export function jwtRequirement(app: Pick<App, "namespace" | "labels">, sec: SecurityObjects): string {
   const workload = { namespace: app.namespace, labels: app.labels };
   const path = pathSetOf("/");
   const fromGateway = decide(workload, { source: { exact: INGRESS_NAMESPACE }, jwt: false, path }, sec).outcome;
