@@ -500,6 +500,12 @@ export function controllerEnv(s: E2eState, c: ControllerState): Record<string, s
 
 /** Starts every controller process that is not running and waits until the module serves admission. */
 export async function startModule(opts: WaitOptions = {}): Promise<void> {
+  startModuleProcesses();
+  await waitModuleReady(opts);
+}
+
+/** Starts every controller process that is not running, without waiting (e.g. while its webhooks are off). */
+export function startModuleProcesses(): void {
   const s = state();
   for (const c of s.controllers) {
     if (controllerRunning(c)) continue;
@@ -517,7 +523,6 @@ export async function startModule(opts: WaitOptions = {}): Promise<void> {
     writeFileSync(c.pidFile, `${child.pid}\n`);
     child.unref();
   }
-  await waitModuleReady(opts);
 }
 
 const logTail = (c: ControllerState, lines = 15): string =>
