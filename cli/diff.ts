@@ -5,8 +5,9 @@
 import { stringify } from "yaml";
 import { KEYED_LISTS, objectKey } from "../capabilities/core/sync";
 import type { KubeObject } from "../capabilities/core/types";
+import type { ClusterApi } from "../capabilities/reconcile/cluster-api";
 import type { Observation } from "../capabilities/reconcile/observe";
-import { loadKubeConfig, observeLive, parseLiveArgs, readOnlyClusterApi } from "./live";
+import { type LiveOptions, loadKubeConfig, observeLive, parseLiveArgs, readOnlyClusterApi } from "./live";
 import type { Io } from "./main";
 
 /** kubectl diff's file name: `<group>.<version>.<Kind>.<namespace>.<name>` (no group for the core API). */
@@ -169,7 +170,12 @@ export function formatDiff(changes: readonly ObjectChange[]): string {
 export async function runDiff(args: readonly string[], io: Io): Promise<number> {
   const opts = parseLiveArgs(args, false);
   const { kc, namespace } = loadKubeConfig(opts);
-  const view = await observeLive(readOnlyClusterApi(kc), opts, namespace, io);
+  return diffOf(readOnlyClusterApi(kc), opts, namespace, io);
+}
+
+/** diff over any ClusterApi (the unit tests give it an in-memory cluster). */
+export async function diffOf(api: ClusterApi, opts: LiveOptions, namespace: string, io: Io): Promise<number> {
+  const view = await observeLive(api, opts, namespace, io);
   const changes = view.observations.flatMap(planChanges);
   io.stdout(formatDiff(changes));
   // A write whose fields print the same (a value of another type, say) is still a write.

@@ -2,11 +2,13 @@
 // state of each companion and of its defaults, and the last Event (SPEC §14.4). Exit 0 when all
 // is ok, 1 otherwise, 2 on a usage error or when the API server cannot be asked.
 import { type AppStatus, type NamespaceStatus, namespaceStatus } from "../capabilities/reconcile/status";
+import type { ClusterApi } from "../capabilities/reconcile/cluster-api";
 import { outputFormat } from "./access";
 import { type LiveOptions, loadKubeConfig, observeLive, parseLiveArgs, readOnlyClusterApi } from "./live";
 import type { Io } from "./main";
 
 export const STATUS_FORMATS = ["table", "json"] as const;
+export type StatusFormat = (typeof STATUS_FORMATS)[number];
 
 const NONE = "<none>";
 const HEADERS = ["NAMESPACE", "NAME", "KIND", "ROUTE", "PUBLIC", "JWT", "COMPANIONS", "DEFAULTS", "LAST-EVENT"];
@@ -56,7 +58,8 @@ function notes(namespaces: readonly NamespaceStatus[]): string[] {
         const what = d.state === "never-admitted" ? "never admitted by the module" : "defaults outdated";
         lines.push(`${at}: ${what}; re-applying would change:`, ...(d.changes.length > 0 ? d.changes : ["(nothing)"]).map(c => `    ${c}`));
       } else if (d.state === "unresolved") {
-        lines.push(`${at}: unresolved: ${d.problems.join("; ") || "does not resolve"}`);
+        const problems = d.problems.map(p => (p.startsWith(`${at}: `) ? p.slice(at.length + 2) : p));
+        lines.push(`${at}: unresolved: ${problems.join("; ") || "does not resolve"}`);
       } else if (d.state === "unknown") lines.push(`${at}: defaults unknown: ${d.why}`);
       for (const c of a.companions) if (c.detail) lines.push(`${at}: ${c.kind}/${c.name} ${c.state}: ${c.detail}`);
     }
@@ -82,10 +85,15 @@ export function formatStatusJson(namespaces: readonly NamespaceStatus[], configV
 }
 
 export async function runStatus(args: readonly string[], io: Io): Promise<number> {
-  const opts: LiveOptions = parseLiveArgs(args, true);
+  const opts = parseLiveArgs(args, true);
   const format = outputFormat(opts.output, STATUS_FORMATS);
   const { kc, namespace } = loadKubeConfig(opts);
-  const view = await observeLive(readOnlyClusterApi(kc), opts, namespace, io);
+  return statusOf(readOnlyClusterApi(kc), opts, namespace, format, io);
+}
+
+/** status over any ClusterApi (the unit tests give it an in-memory cluster). */
+export async function statusOf(api: ClusterApi, opts: LiveOptions, namespace: string, format: StatusFormat, io: Io): Promise<number> {
+  const view = await observeLive(api, opts, namespace, io);
   const namespaces = view.observations.map(seen => namespaceStatus(seen, view.events, view.config, { configValid: view.configValid }));
   io.stdout(format === "json" ? formatStatusJson(namespaces, view.configValid) : formatStatusTable(namespaces));
   return view.configValid && namespaces.every(n => n.ok) ? 0 : 1;
