@@ -140,8 +140,25 @@ export async function observeLive(api: ClusterApi, opts: LiveOptions, namespace:
       : [...(await api.moduleEvents(namespace)), ...(namespace === "default" ? [] : await api.moduleEvents("default"))];
     return { ...live, observations, events };
   } catch (e) {
-    throw new LiveError(liveErrorText(e));
+    // Only the API server's answers and network failures are exit 2; anything else is a bug (exit 3).
+    if (isApiError(e)) throw new LiveError(liveErrorText(e));
+    throw e;
   }
+}
+
+/** An HTTP status from the API server, or a failure to reach it (node-fetch's FetchError, a system error code). */
+function isApiError(e: unknown): boolean {
+  if (statusCode(e) !== undefined) return true;
+  const x = e as { name?: unknown; type?: unknown; code?: unknown; errno?: unknown; cause?: { code?: unknown } };
+  // client-node refuses a kubeconfig's plain-http server unless TLS verification is off.
+  if (e instanceof Error && /HTTP protocol is not allowed/.test(e.message)) return true;
+  return (
+    x.name === "FetchError" ||
+    x.type === "system" ||
+    typeof x.code === "string" ||
+    typeof x.errno === "string" ||
+    typeof x.cause?.code === "string"
+  );
 }
 
 const statusCode = (e: unknown): number | undefined => {
@@ -160,11 +177,14 @@ export function liveErrorText(e: unknown): string {
   } catch {
     // not a Status
   }
+  // No Status in the body (another client's error): its own first line.
+  if (message === undefined && e instanceof Error && !e.message.startsWith("HTTP-Code:")) message = e.message.split("\n")[0];
   if (code === 401) return "the API server refused the credentials (401 Unauthorized); check the kubeconfig's user";
   if (code === 403) return `forbidden (403): ${message ?? "the kubeconfig's user may not read this"}`;
   // fetch's "request to … failed, reason: connect ECONNREFUSED …" and friends.
   const text = e instanceof Error ? e.message : String(e);
   const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as { errno?: string }).errno;
   if (code !== undefined) return `the API server answered ${code}: ${message ?? text.split("\n")[0]}`;
-  return `cannot reach the API server: ${(cause ? `${cause}: ` : "") + text.split("\n")[0]}`;
+  const line = text.split("\n")[0];
+  return `cannot reach the API server: ${cause && !line.includes(cause) ? `${cause}: ` : ""}${line}`;
 }

@@ -115,6 +115,8 @@ const COMMANDS: Record<string, Command> = {
   diff: (args, io) => runDiff(args, io),
 };
 
+const LIVE_COMMANDS = new Set(["status", "diff"]);
+
 /** Bad input, usage and an unreachable API server are exit 2 with one line; anything else is a bug. */
 function failure(e: unknown, io: Io): number {
   if (e instanceof UsageError) {
@@ -154,7 +156,6 @@ export function run(argv: readonly string[], io: Io): number | Promise<number> {
 
 /** The offline commands, synchronously (the unit tests' runCli). */
 export function main(argv: readonly string[], io: Io): number {
-  const code = run(argv, io);
-  if (typeof code !== "number") throw new Error(`ai-workloads ${argv[0]} reads a live cluster: call run() and await it`);
-  return code;
+  if (LIVE_COMMANDS.has(argv[0] ?? "")) throw new Error(`ai-workloads ${argv[0]} reads a live cluster: call run() and await it`);
+  return run(argv, io) as number;
 }

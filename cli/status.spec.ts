@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { FakeCluster } from "../capabilities/reconcile/fake-cluster";
 import { expectGolden } from "../test/unit/golden-file";
 import { settledLiveCluster } from "../test/unit/live-cluster";
-import { type LiveOptions, loadKubeConfig, parseLiveArgs, readOnlyClusterApi } from "./live";
+import { type LiveOptions, LiveError, loadKubeConfig, parseLiveArgs, readOnlyClusterApi } from "./live";
 import { type Io, run } from "./main";
 import { type StatusFormat, formatColumns, statusOf } from "./status";
 
@@ -126,6 +126,18 @@ describe("ai-workloads status", () => {
       1,
       "warning: ConfigMap pepr-system/ai-workloads-config is gone; judged with the built-in defaults, and no RequestAuthentication, AuthorizationPolicy or VirtualService counts for deletion (the module keeps its last valid config)\n",
     ]);
+  });
+
+  it("a refused read is one line (exit 2 through run), a bug is not dressed up as one", async () => {
+    const c = await settledLiveCluster();
+    c.failReads.set("Service/ai/web", 'services "web" is forbidden');
+    await expect(status(c, { all: false, namespace: "ai" })).rejects.toThrow(new LiveError('forbidden (403): services "web" is forbidden'));
+    const broken = Object.assign(await settledLiveCluster(), {
+      namespaceAnnotations: async () => {
+        throw new TypeError("x is not a function");
+      },
+    });
+    await expect(status(broken, { all: false, namespace: "ai" })).rejects.toThrow(TypeError);
   });
 
   it("formats columns as kubectl does: three spaces apart, no trailing spaces", () => {
