@@ -1,12 +1,17 @@
-// Companions kept in step in the cluster (SPEC §7). Watch bindings run only in Pepr's watcher;
-// every event just names a namespace to reconcile, and the Reconciler does the rest.
-import { Capability, Log, RegisterKind, a } from "pepr";
+// Companions kept in step in the cluster (SPEC §7). Watches run only in Pepr's watcher; every
+// event just names a namespace to reconcile, and the Reconciler does the rest, reading what the
+// watches hold.
+import { Capability, K8s, Log, RegisterKind, a } from "pepr";
+import { type GenericClass, WatchEvent, type WatchCfg } from "kubernetes-fluent-client";
 import { ANNOTATION_PREFIX, CONFIG_MAP_NAME, KIND_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./core/constants";
 import type { V1ObjectMeta } from "@kubernetes/client-node";
-import type { V1Deployment } from "./core/types";
+import type { KubeObject } from "./core/types";
 import { configNamespace } from "./cluster-state";
 import { peprMetricsSink } from "./metrics";
 import { kubeClusterApi } from "./reconcile/kube-api";
+import { COMPANION_KINDS } from "./reconcile/cluster-api";
+import { type Mirrors, cachedClusterApi } from "./reconcile/cached-api";
+import { Mirror } from "./reconcile/mirror";
 import { Reconciler } from "./reconcile/reconciler";
 import { RESYNC_ENV, resyncInterval } from "./reconcile/resync";
 
@@ -35,7 +40,9 @@ const known = new Set<string>();
 
 function reconciler(): { reconciler: Reconciler; ready: Promise<void> } {
   if (started) return started;
-  const r = new Reconciler(kubeClusterApi(configNamespace()), Log, undefined, undefined, peprMetricsSink());
+  const listNamespaces = async (): Promise<KubeObject[]> => (await K8s(a.Namespace).Get()).items as KubeObject[];
+  const api = cachedClusterApi(kubeClusterApi(configNamespace()), mirrors, listNamespaces);
+  const r = new Reconciler(api, Log, undefined, undefined, peprMetricsSink());
   // The config is read before anything is reconciled: built-in defaults would prune what it wants.
   const ready = (async () => {
     for (let attempt = 0; ; attempt++) {
@@ -64,22 +71,11 @@ function enqueue(namespace: string | undefined): void {
   void ready.then(() => r.enqueue(namespace));
 }
 
-const onDeployment = (d: V1Deployment): void => enqueue(d.metadata?.namespace);
-
-// Only Deployments with the kind label are listed, watched and cached (a server-side label
-// selector): the watcher's cost follows the AI workloads, not the cluster. A Deployment that
-// loses the label leaves the selection, and the API server reports that as DELETED (with the
-// object as it was, label included), so its companions are still pruned.
-When(a.Deployment).IsCreatedOrUpdated().WithLabel(KIND_LABEL).Watch(onDeployment);
-When(a.Deployment).IsDeleted().WithLabel(KIND_LABEL).Watch(onDeployment);
-
 const onNamespace = (ns: { metadata?: V1ObjectMeta }): void => {
   const name = ns.metadata?.name;
   const annotated = Object.keys(ns.metadata?.annotations ?? {}).some(k => k.startsWith(ANNOTATION_PREFIX));
   if (name && (annotated || known.has(name))) enqueue(name);
 };
-
-When(a.Namespace).IsCreatedOrUpdated().Watch(onNamespace);
 
 const onConfig = async (): Promise<void> => {
   const { reconciler: r, ready } = reconciler();
@@ -104,16 +100,70 @@ const onSettingsConfigMap = (cm: { metadata?: V1ObjectMeta }): void => {
 
 When(a.ConfigMap).IsCreatedOrUpdated().Watch(onSettingsConfigMap);
 
-// Drift: a generated object edited or deleted by anyone brings its namespace back in step.
-const onCompanion = (o: { metadata?: V1ObjectMeta }): void => enqueue(o.metadata?.namespace);
-type Model = typeof a.Service;
-for (const model of [
-  a.Service,
-  a.HorizontalPodAutoscaler,
-  VirtualService,
-  RequestAuthentication,
-  AuthorizationPolicy,
-] as unknown as Model[]) {
-  When(model).IsCreatedOrUpdated().WithLabel(MANAGED_BY_LABEL, MANAGED_BY_VALUE).Watch(onCompanion);
-  When(model).IsDeleted().WithLabel(MANAGED_BY_LABEL, MANAGED_BY_VALUE).Watch(onCompanion);
+// The kinds a pass reads, each kept by one list+watch of its own (kubernetes-fluent-client, as
+// Pepr's bindings use it) whose copy the reconciler reads instead of the API server
+// (reconcile/cached-api.ts). Not Pepr bindings: each binding is a list+watch with a cache of
+// its own, so IsCreatedOrUpdated and IsDeleted would hold every object twice, and in two
+// streams whose order cannot be told apart. The selectors are server-side: only Deployments
+// with the kind label and objects labelled as the module's are listed, watched and held, so the
+// watcher's cost follows the AI workloads, not the cluster. A Deployment that loses the label
+// leaves the selection, which the API server reports as DELETED (with the object as it was), so
+// its companions are still pruned. An event names a namespace to reconcile; an edited or deleted
+// generated object brings its namespace back in step (drift).
+const mirrors: Mirrors = {
+  namespaces: new Mirror("v1", "Namespace"),
+  deployments: new Mirror("apps/v1", "Deployment"),
+  companions: new Map(COMPANION_KINDS.map(k => [k.kind as string, new Mirror(k.apiVersion, k.kind)])),
+};
+
+const envInt = (name: string, fallback: number): number => {
+  const n = Number.parseInt(process.env[name] ?? "", 10);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+};
+/** Pepr's own watch settings, from the same variables, so that both kinds of watch relist alike. */
+const watchCfg = (): WatchCfg => ({
+  resyncFailureMax: envInt("PEPR_RESYNC_FAILURE_MAX", 5),
+  resyncDelaySec: envInt("PEPR_RESYNC_DELAY_SECONDS", 5),
+  lastSeenLimitSeconds: envInt("PEPR_LAST_SEEN_LIMIT_SECONDS", 300),
+  relistIntervalSec: envInt("PEPR_RELIST_INTERVAL_SECONDS", 600),
+});
+const RESTART_MS = 30_000;
+
+function keep(model: GenericClass, labels: Record<string, string>, mirror: Mirror, onEvent: (o: KubeObject, phase: string) => void): void {
+  mirror.synced = false;
+  mirror.clear();
+  const filters = Object.keys(labels).length > 0 ? { labels } : {};
+  const watcher = K8s(model, filters).Watch((o, phase) => {
+    mirror.apply(o as KubeObject, phase);
+    onEvent(o as KubeObject, phase);
+  }, watchCfg());
+  // The first list's items are handed over right after this event; later lists keep it true.
+  watcher.events.on(WatchEvent.LIST, () => setImmediate(() => (mirror.synced = true)));
+  // Given up (a kind not installed, the API server gone for long): passes read the API server, and the watch starts again.
+  let stopped = false;
+  const restart = (why: unknown): void => {
+    if (stopped) return;
+    stopped = true;
+    mirror.synced = false;
+    Log.warn({ kind: mirror.kind, err: String(why) }, "watch gave up; reading the API server until it is back");
+    watcher.close();
+    setTimeout(() => keep(model, labels, mirror, onEvent), RESTART_MS).unref();
+  };
+  watcher.events.on(WatchEvent.GIVE_UP, restart);
+  watcher.start().catch(restart);
+}
+
+/** Pepr's condition for running Watch bindings: only the watcher process (or `pepr dev`) keeps these. */
+if (process.env.PEPR_WATCH_MODE === "true" || process.env.PEPR_MODE === "dev") {
+  keep(a.Namespace, {}, mirrors.namespaces, (o, phase) => phase !== "DELETED" && onNamespace(o));
+  keep(a.Deployment, { [KIND_LABEL]: "" }, mirrors.deployments, o => enqueue(o.metadata?.namespace));
+  const models: Record<string, GenericClass> = {
+    Service: a.Service,
+    HorizontalPodAutoscaler: a.HorizontalPodAutoscaler,
+    VirtualService,
+    RequestAuthentication,
+    AuthorizationPolicy,
+  };
+  for (const [kind, mirror] of mirrors.companions)
+    keep(models[kind], { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE }, mirror, o => enqueue(o.metadata?.namespace));
 }

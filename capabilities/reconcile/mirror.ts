@@ -1,0 +1,77 @@
+// An in-memory copy of one watched kind, kept by the watch's events (ADDED, MODIFIED, DELETED,
+// in the order of one watch stream) and indexed by namespace, so that a reconcile pass reads its
+// namespace from memory instead of the API server. `synced` once the watch's first list is in:
+// until then (and after the watch gave up) callers read the API server instead.
+import type { KubeObject } from "../core/types";
+
+export type Phase = "ADDED" | "MODIFIED" | "DELETED" | string;
+
+export class Mirror {
+  private readonly byNamespace = new Map<string, Map<string, KubeObject>>();
+  synced = false;
+
+  /**
+   * @param apiVersion and kind are set on objects that come without them: the reconciler keys
+   * objects by kind, and a list's items carry none.
+   */
+  constructor(
+    readonly apiVersion: string,
+    readonly kind: string,
+  ) {}
+
+  /** One watch event. */
+  apply(o: KubeObject, phase: Phase): void {
+    const namespace = o.metadata?.namespace ?? "";
+    const name = o.metadata?.name ?? "";
+    const items = this.byNamespace.get(namespace);
+    if (phase === "DELETED") {
+      const stored = items?.get(name);
+      // A DELETED of an older incarnation must not remove the object created again under its name.
+      if (stored && (stored.metadata?.uid === undefined || stored.metadata.uid === o.metadata?.uid)) items!.delete(name);
+      if (items?.size === 0) this.byNamespace.delete(namespace);
+      return;
+    }
+    // An older version than the one held (a read from the API server got here first) is not kept.
+    const stored = items?.get(name);
+    if (stored && stored.metadata?.uid === o.metadata?.uid && olderThan(o, stored)) return;
+    o.apiVersion ??= this.apiVersion;
+    o.kind ??= this.kind;
+    if (items) items.set(name, o);
+    else this.byNamespace.set(namespace, new Map([[name, o]]));
+  }
+
+  /** Forgets everything (a new watch lists again). */
+  clear(): void {
+    this.byNamespace.clear();
+  }
+
+  inNamespace(namespace: string): KubeObject[] {
+    return [...(this.byNamespace.get(namespace)?.values() ?? [])];
+  }
+
+  get(namespace: string, name: string): KubeObject | undefined {
+    return this.byNamespace.get(namespace)?.get(name);
+  }
+
+  /** The namespaces that hold at least one object ("" for cluster-scoped objects). */
+  namespaces(): string[] {
+    return [...this.byNamespace.keys()];
+  }
+
+  all(): KubeObject[] {
+    return [...this.byNamespace.values()].flatMap(items => [...items.values()]);
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const items of this.byNamespace.values()) n += items.size;
+    return n;
+  }
+}
+
+/** resourceVersions are etcd revisions in practice (the watch library compares them as numbers too); anything else is never older. */
+function olderThan(a: KubeObject, b: KubeObject): boolean {
+  const x = Number(a.metadata?.resourceVersion);
+  const y = Number(b.metadata?.resourceVersion);
+  return Number.isFinite(x) && Number.isFinite(y) && a.metadata?.resourceVersion !== "" && x < y;
+}
