@@ -243,19 +243,3 @@ describe("the reconciler over the watches' copies", () => {
     expect(cached.configNamespace).toBe("pepr-system");
   });
 });
-
-describe("Mirror", () => {
-  it("keeps the newest object per name, and a DELETED of an older incarnation leaves the new one", () => {
-    const m = new Mirror("v1", "Service");
-    m.apply({ metadata: { name: "a", namespace: "x", uid: "1" } }, "ADDED");
-    m.apply({ metadata: { name: "a", namespace: "x", uid: "2" } }, "ADDED");
-    m.apply({ metadata: { name: "a", namespace: "x", uid: "1" } }, "DELETED");
-    expect(m.get("x", "a")).toEqual({ apiVersion: "v1", kind: "Service", metadata: { name: "a", namespace: "x", uid: "2" } });
-    m.apply({ metadata: { name: "b", namespace: "y", uid: "3" } }, "MODIFIED");
-    expect(m.namespaces().sort()).toEqual(["x", "y"]);
-    expect(m.size).toBe(2);
-    m.apply({ metadata: { name: "b", namespace: "y", uid: "3" } }, "DELETED");
-    expect(m.namespaces()).toEqual(["x"]);
-    expect(m.inNamespace("y")).toEqual([]);
-  });
-});
