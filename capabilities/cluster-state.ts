@@ -51,6 +51,8 @@ interface Named {
 class Mirror<T extends Named> {
   private readonly byNamespace = new Map<string, Map<string, T>>();
   synced = false;
+  /** Counts the events applied: what is derived from the copy is kept while it is unchanged. */
+  version = 0;
   private started = false;
 
   constructor(
@@ -61,6 +63,7 @@ class Mirror<T extends Named> {
     if (this.started) return;
     this.started = true;
     const watcher = this.open((o, phase) => {
+      this.version++;
       const ns = o.metadata?.namespace ?? "";
       const items = this.byNamespace.get(ns) ?? new Map<string, T>();
       this.byNamespace.set(ns, items);
@@ -125,10 +128,20 @@ export async function managedDeployments(namespace: string): Promise<V1Deploymen
   return list.items as V1Deployment[];
 }
 
+let grouped: { version: number; map: Map<string, V1Deployment[]> } | undefined;
+
 /** Every namespace that holds a managed Deployment, with those Deployments (routes across namespaces, SPEC §12.6). */
 export async function managedDeploymentsByNamespace(): Promise<Map<string, V1Deployment[]>> {
   deployments.start();
-  if (deployments.synced) return new Map(deployments.namespaces().map(ns => [ns, deployments.inNamespace(ns)]));
+  if (deployments.synced) {
+    // Built once per change of the copy, not per request: callers only read it.
+    if (grouped?.version !== deployments.version)
+      grouped = {
+        version: deployments.version,
+        map: new Map(deployments.namespaces().map(ns => [ns, deployments.inNamespace(ns)])),
+      };
+    return grouped.map;
+  }
   const list = await K8s(kind.Deployment).WithLabel(KIND_LABEL).Get();
   const byNamespace = new Map<string, V1Deployment[]>();
   for (const d of list.items as V1Deployment[]) {

@@ -8,7 +8,7 @@ import { checkJwtWithoutRequestAuth, ratchet } from "./core/policy";
 import { type Problem, denials, formatProblem, warn, warnings } from "./core/problems";
 import type { V1Deployment } from "./core/types";
 import { type WorkloadSettings, isManaged } from "./core/workload";
-import { clusterConfig, managedDeploymentsByNamespace, namespaceAnnotations } from "./cluster-state";
+import { clusterConfig, managedDeployments, managedDeploymentsByNamespace, namespaceAnnotations } from "./cluster-state";
 import { cachedResolveNamespace, cachedSiblingSettings } from "./admission-memo";
 import { countAdmission } from "./metrics";
 
@@ -19,29 +19,32 @@ export const WorkloadAdmission = new Capability({
 
 const { When } = WorkloadAdmission;
 
-/** What an admission in one namespace is judged against: the config, the Namespace, the stored managed Deployments. */
+/** What an admission in one namespace is judged against: the config, the Namespace, its stored managed Deployments. */
 interface Context {
   namespace: string;
   config: ClusterConfig;
   ns: ReturnType<typeof resolveNamespace>;
-  stored: Map<string, V1Deployment[]>;
+  stored: V1Deployment[];
 }
 
 async function context(namespace: string): Promise<Context> {
   const [config, annotations, stored] = await Promise.all([
     clusterConfig(),
     namespaceAnnotations(namespace),
-    managedDeploymentsByNamespace(),
+    managedDeployments(namespace),
   ]);
   return { namespace, config, ns: cachedResolveNamespace(namespace, annotations, config), stored };
 }
 
-/** Exposed apps of other namespaces on this namespace's host and gateway (SPEC §12.6). */
+/**
+ * Exposed apps of other namespaces on this namespace's host and gateway (SPEC §12.6). Only a
+ * namespace with both can share a URL space, so only then are the other namespaces read.
+ */
 async function appsSharingUrlSpace(ctx: Context): Promise<WorkloadSettings[]> {
   const { host, gateway } = ctx.ns.settings;
   if (host === undefined || gateway === undefined) return [];
   const apps: WorkloadSettings[] = [];
-  for (const [namespace, deployments] of ctx.stored) {
+  for (const [namespace, deployments] of await managedDeploymentsByNamespace()) {
     if (namespace === ctx.namespace) continue;
     const ns = cachedResolveNamespace(namespace, await namespaceAnnotations(namespace), ctx.config).settings;
     if (ns.host !== host || ns.gateway !== gateway) continue;
@@ -52,7 +55,7 @@ async function appsSharingUrlSpace(ctx: Context): Promise<WorkloadSettings[]> {
 
 function evaluate(ctx: Context, raw: V1Deployment, elsewhere: readonly WorkloadSettings[]): Admission {
   const deployment = { ...raw, metadata: { ...raw.metadata, namespace: ctx.namespace } };
-  const siblings = (ctx.stored.get(ctx.namespace) ?? []).filter(d => d.metadata?.name !== deployment.metadata.name);
+  const siblings = ctx.stored.filter(d => d.metadata?.name !== deployment.metadata.name);
   const others = [...siblings.flatMap(d => cachedSiblingSettings(d, ctx.ns.settings, ctx.config) ?? []), ...elsewhere];
   const result = admitAmong(deployment, ctx.ns.settings, ctx.config, others);
   return { ...result, problems: [...ctx.ns.problems, ...result.problems] };
