@@ -10,7 +10,7 @@ import { COMPANION_KINDS, type ClusterApi } from "../capabilities/reconcile/clus
 import { kubeClusterApi } from "../capabilities/reconcile/kube-api";
 import { type Observation, observeNamespace } from "../capabilities/reconcile/observe";
 import { InputError } from "./input";
-import { type Io, UsageError } from "./main";
+import { type Io, UsageError, scanArgs } from "./main";
 
 export interface LiveOptions {
   /** undefined: the context's namespace, else `default`. */
@@ -24,22 +24,15 @@ export interface LiveOptions {
 /** `[-n <namespace> | -A] [--kubeconfig <file>] [--context <name>]`, plus `-o` where `withOutput`. */
 export function parseLiveArgs(args: readonly string[], withOutput: boolean): LiveOptions {
   const opts: LiveOptions = { all: false };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const eq = arg.indexOf("=");
-    const [flag, inline] = arg.startsWith("--") && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? args[++i];
-      if (v === undefined || v === "") throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
+  scanArgs(args, (flag, value) => {
     if (flag === "-n" || flag === "--namespace") opts.namespace = value();
     else if (flag === "-A" || flag === "--all-namespaces") opts.all = true;
     else if (flag === "--kubeconfig") opts.kubeconfig = value();
     else if (flag === "--context") opts.context = value();
     else if (withOutput && (flag === "-o" || flag === "--output")) opts.output = value();
-    else throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
-  }
+    else return false;
+    return true;
+  });
   if (opts.all && opts.namespace !== undefined) throw new UsageError("give -n <namespace> or -A, not both");
   return opts;
 }

@@ -44,8 +44,11 @@ export interface CommonOptions {
 
 export class UsageError extends Error {}
 
-export function parseArgs(args: readonly string[]): CommonOptions {
-  const opts: CommonOptions = { files: [], namespace: "default" };
+/**
+ * Walks `args` as kubectl does: `--flag value`, `--flag=value`, `-f value`. `onFlag` takes each
+ * flag with a reader of its value, and returns false for a flag it does not know.
+ */
+export function scanArgs(args: readonly string[], onFlag: (flag: string, value: () => string) => boolean): void {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const eq = arg.indexOf("=");
@@ -55,26 +58,33 @@ export function parseArgs(args: readonly string[]): CommonOptions {
       if (v === undefined || v === "") throw new UsageError(`${flag} needs a value`);
       return v;
     };
+    if (!onFlag(flag, value)) throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
+  }
+}
+
+export function parseArgs(args: readonly string[]): CommonOptions {
+  const opts: CommonOptions = { files: [], namespace: "default" };
+  scanArgs(args, (flag, value) => {
     switch (flag) {
       case "-f":
       case "--filename":
         opts.files.push(value());
-        break;
+        return true;
       case "--config":
         opts.configFile = value();
-        break;
+        return true;
       case "-n":
       case "--namespace":
         opts.namespace = value();
-        break;
+        return true;
       case "-o":
       case "--output":
         opts.output = value();
-        break;
+        return true;
       default:
-        throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
+        return false;
     }
-  }
+  });
   if (opts.files.length === 0) throw new UsageError("give at least one -f <file|dir|->");
   return opts;
 }
