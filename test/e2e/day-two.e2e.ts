@@ -35,6 +35,7 @@ import {
   withWebhooksOff,
   COMPANION_TYPES,
   TYPE_OF,
+  refuseServicePolicy,
 } from "./harness";
 
 jest.setTimeout(10 * 60_000);
@@ -568,7 +569,7 @@ aad:
   it("an app whose Service the API server refuses gets CompanionFailed; the healthy app beside it gets all its companions", async () => {
     const ns = NAMESPACES.partial;
     await mustApply([namespaceObject(ns, ROUTED_NS)], "create");
-    await mustApply(refusePolicy(ns), "apply-server");
+    await mustApply(refuseServicePolicy(REFUSE_POLICY, ns), "apply-server");
     // A ValidatingAdmissionPolicy is in effect once the API server has compiled it.
     const probe = { apiVersion: "v1", kind: "Service", metadata: { name: "refused", namespace: ns }, spec: { ports: [{ port: 80 }] } };
     await waitFor(
@@ -744,32 +745,3 @@ aad:
     await deleteNamespaces([ns]);
   });
 });
-
-// ---- a ValidatingAdmissionPolicy refusing one Service ---------------------------------------------------
-
-function refusePolicy(namespace: string): Obj[] {
-  return [
-    {
-      apiVersion: "admissionregistration.k8s.io/v1",
-      kind: "ValidatingAdmissionPolicy",
-      metadata: { name: REFUSE_POLICY },
-      spec: {
-        failurePolicy: "Fail",
-        matchConstraints: {
-          resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["services"] }],
-        },
-        validations: [{ expression: "object.metadata.name != 'refused'", message: "e2e: Service refused is not allowed here" }],
-      },
-    },
-    {
-      apiVersion: "admissionregistration.k8s.io/v1",
-      kind: "ValidatingAdmissionPolicyBinding",
-      metadata: { name: REFUSE_POLICY },
-      spec: {
-        policyName: REFUSE_POLICY,
-        validationActions: ["Deny"],
-        matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } },
-      },
-    },
-  ];
-}

@@ -744,3 +744,33 @@ export async function setClusterConfig(configYaml = ""): Promise<string> {
   saveState({ ...s, configFile: file });
   return file;
 }
+
+// ---- a ValidatingAdmissionPolicy refusing one Service ---------------------------------------------------
+
+/** A ValidatingAdmissionPolicy and its binding, both named `name`, refusing a Service named `refused` in `namespace`. */
+export function refuseServicePolicy(name: string, namespace: string): Obj[] {
+  return [
+    {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicy",
+      metadata: { name },
+      spec: {
+        failurePolicy: "Fail",
+        matchConstraints: {
+          resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["services"] }],
+        },
+        validations: [{ expression: "object.metadata.name != 'refused'", message: "e2e: Service refused is not allowed here" }],
+      },
+    },
+    {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicyBinding",
+      metadata: { name },
+      spec: {
+        policyName: name,
+        validationActions: ["Deny"],
+        matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } },
+      },
+    },
+  ];
+}

@@ -35,6 +35,7 @@ import {
   stopModule,
   waitFor,
   withWebhooksOff,
+  refuseServicePolicy,
 } from "./harness";
 
 jest.setTimeout(10 * 60_000);
@@ -161,33 +162,6 @@ async function mustApply(objects: readonly unknown[], verb: "create" | "apply-se
   if (r.code !== 0) throw new Error(`kubectl ${verb} failed: ${r.stderr.trim()}`);
 }
 
-function refusePolicy(namespace: string): Obj[] {
-  return [
-    {
-      apiVersion: "admissionregistration.k8s.io/v1",
-      kind: "ValidatingAdmissionPolicy",
-      metadata: { name: REFUSE_POLICY },
-      spec: {
-        failurePolicy: "Fail",
-        matchConstraints: {
-          resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["services"] }],
-        },
-        validations: [{ expression: "object.metadata.name != 'refused'", message: "e2e: Service refused is not allowed here" }],
-      },
-    },
-    {
-      apiVersion: "admissionregistration.k8s.io/v1",
-      kind: "ValidatingAdmissionPolicyBinding",
-      metadata: { name: REFUSE_POLICY },
-      spec: {
-        policyName: REFUSE_POLICY,
-        validationActions: ["Deny"],
-        matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } },
-      },
-    },
-  ];
-}
-
 /** A ServiceAccount that may get and list what status and diff read, and nothing else; its kubeconfig file. */
 async function readerIdentity(): Promise<string> {
   const s = state();
@@ -269,7 +243,7 @@ describe("ai-workloads status and diff against the API server", () => {
       { apiVersion: "v1", kind: "Service", metadata: { name: "model", namespace: NS.conflict }, spec: { ports: [{ port: 80 }] } },
     ]);
     // failed: the API server refuses the app's Service (as day-two.e2e.ts does).
-    await mustApply(refusePolicy(NS.failed), "apply-server");
+    await mustApply(refuseServicePolicy(REFUSE_POLICY, NS.failed), "apply-server");
     const probe = {
       apiVersion: "v1",
       kind: "Service",
