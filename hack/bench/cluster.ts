@@ -1,24 +1,11 @@
-// The benchmarks that need the test control plane and the module served for real
-// (hack/e2e/run.mjs up): admission against the floor module, reconcile writes, memory.
+// The admission benchmark, which needs the test control plane and the module served for real
+// (hack/e2e/run.mjs up): the module's controller against the floor modules. The reconcile and
+// memory benchmarks are in scale.ts.
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { stringify } from "yaml";
 import { render } from "../../capabilities/core/plan";
-import type { KubeObject } from "../../capabilities/core/types";
-import {
-  LISTEN_SHIM,
-  applyYaml,
-  auditMark,
-  controllerEnv,
-  delay,
-  getObject,
-  kubectlOk,
-  listObjects,
-  state,
-  waitFor,
-  writesBy,
-} from "../../test/e2e/harness";
+import { LISTEN_SHIM, applyYaml, controllerEnv, state, waitFor } from "../../test/e2e/harness";
 import { seedObjects } from "./workloads";
 
 const REPO = process.cwd();
@@ -200,119 +187,4 @@ async function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
-}
-
-export interface ReconcileBench {
-  deployments: number;
-  convergeSeconds: number;
-  changeCompanionWrites: number;
-  changeEventWrites: number;
-  changedObjects: number;
-  resyncCompanionWrites: number;
-  resyncEventWrites: number;
-  admissionPeakRssMiB: number;
-  watcherPeakRssMiB: number;
-}
-
-const BENCH_NS = "bench-reconcile";
-
-/** `count` managed Deployments in one namespace: convergence time, writes per change and per resync. */
-export async function benchReconcile(count: number): Promise<ReconcileBench> {
-  const s = state();
-  const user = s.serviceAccount.user;
-  const ns: KubeObject = {
-    apiVersion: "v1",
-    kind: "Namespace",
-    metadata: {
-      name: BENCH_NS,
-      annotations: { "ai-workloads.io/host": "bench.example.com", "ai-workloads.io/gateway": "istio-system/gw" },
-    },
-  };
-  const deployments = Array.from({ length: count }, (_, i) => ({
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: {
-      name: `model-${i}`,
-      namespace: BENCH_NS,
-      labels: { "ai-workloads.io/kind": "mlserver" },
-      annotations: { "ai-workloads.io/autoscale": "1-3" },
-    },
-    spec: {
-      replicas: 0,
-      selector: { matchLabels: { app: `model-${i}` } },
-      template: {
-        metadata: { labels: { app: `model-${i}` } },
-        spec: { containers: [{ name: "mlserver", image: "docker.io/seldonio/mlserver:1.6.1" }] },
-      },
-    },
-  }));
-  // What the namespace must end up with: the offline render of the same input.
-  const wanted = render([ns, ...deployments] as KubeObject[], { defaultNamespace: "default" }).objects.filter(
-    o => o.metadata?.labels?.["app.kubernetes.io/managed-by"] === "ai-workloads",
-  );
-  await applyYaml([ns]);
-  const start = Date.now();
-  const file = join(REPO, ".tmp", "bench", "deployments.yaml");
-  mkdirSync(join(REPO, ".tmp", "bench"), { recursive: true });
-  writeFileSync(file, deployments.map(d => `---\n${stringify(d)}`).join(""));
-  await kubectlOk(["apply", "--server-side", "-f", file], { timeoutMs: 15 * 60_000 });
-  const routes = async (): Promise<number> =>
-    (await getObject<{ spec: { http: unknown[] } }>("virtualservice.networking.istio.io", "ai-workloads", BENCH_NS))?.spec.http.length ?? 0;
-  await waitFor(
-    "all companions",
-    async () =>
-      (await listObjects("service", BENCH_NS, "app.kubernetes.io/managed-by=ai-workloads")).length === count &&
-      (await listObjects("horizontalpodautoscaler", BENCH_NS, "app.kubernetes.io/managed-by=ai-workloads")).length === count &&
-      (await routes()) === count,
-    { timeoutMs: 20 * 60_000, intervalMs: 1000 },
-  );
-  const convergeSeconds = (Date.now() - start) / 1000;
-  if (wanted.length !== count * 2 + 1) throw new Error(`unexpected wanted set: ${wanted.length}`);
-  await settle(user);
-
-  // One annotation change: autoscale off removes one HPA; nothing else changes.
-  let mark = auditMark();
-  await kubectlOk(["annotate", "deployment", "model-7", "-n", BENCH_NS, "ai-workloads.io/autoscale=off", "--overwrite"]);
-  await waitFor("the HPA to go", async () => !(await getObject("horizontalpodautoscaler", "model-7", BENCH_NS)), {
-    timeoutMs: 120_000,
-    intervalMs: 200,
-  });
-  await settle(user);
-  const change = writesBy(user, mark);
-  // One resync of the namespace: an unrelated annotation on the Namespace enqueues it.
-  mark = auditMark();
-  await kubectlOk(["annotate", "namespace", BENCH_NS, `bench.example.com/touch=${Date.now()}`, "--overwrite"]);
-  await delay(5000);
-  await settle(user);
-  const resync = writesBy(user, mark);
-
-  const pidOf = (role: string): number => Number(readFileSync(s.controllers.find(c => c.role === role)!.pidFile, "utf8").trim());
-  const isEvent = (e: { objectRef?: { resource?: string } }): boolean => e.objectRef?.resource === "events";
-  return {
-    deployments: count,
-    convergeSeconds,
-    changeCompanionWrites: change.filter(e => !isEvent(e)).length,
-    changeEventWrites: change.filter(isEvent).length,
-    changedObjects: 1,
-    resyncCompanionWrites: resync.filter(e => !isEvent(e)).length,
-    resyncEventWrites: resync.filter(isEvent).length,
-    admissionPeakRssMiB: peakRssMiB(pidOf("admission")),
-    watcherPeakRssMiB: peakRssMiB(pidOf("watcher")),
-  };
-}
-
-/** Waits until the module has made no write for 3 s. */
-async function settle(user: string): Promise<void> {
-  let last = auditMark();
-  let quietSince = Date.now();
-  await waitFor(
-    "the module to go quiet",
-    () => {
-      const now = auditMark();
-      if (writesBy(user, last).length > 0) quietSince = Date.now();
-      last = now;
-      return Date.now() - quietSince > 3000;
-    },
-    { timeoutMs: 10 * 60_000, intervalMs: 500 },
-  );
 }

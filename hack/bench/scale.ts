@@ -1,0 +1,370 @@
+// Issue #14's benchmarks on the test control plane: convergence against writing the same objects
+// directly, API reads per resync pass, and the watcher's memory against the cluster's size.
+// Sizes come from the environment so that a development run can be small:
+//   AI_WORKLOADS_BENCH_APPS       managed Deployments of the convergence run (default 1000)
+//   AI_WORKLOADS_BENCH_NAMESPACES namespaces they are spread over (default 20)
+//   AI_WORKLOADS_BENCH_APPS_HIGH  managed Deployments of the memory slope's upper end (default 2000)
+//   AI_WORKLOADS_BENCH_UNMANAGED  unlabelled Deployments beside them (default 10000)
+//   AI_WORKLOADS_BENCH_PERIOD     seconds of the watcher's relist and resync periods for the memory runs (default 60)
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { stringify } from "yaml";
+import { render } from "../../capabilities/core/plan";
+import type { KubeObject } from "../../capabilities/core/types";
+import {
+  RESYNC_ENV,
+  auditMark,
+  controllerRunning,
+  delay,
+  getObject,
+  kubectlOk,
+  startModule,
+  state,
+  waitFor,
+  writesBy,
+} from "../../test/e2e/harness";
+
+const REPO = process.cwd();
+const DIR = join(REPO, ".tmp", "bench");
+const MANAGED = "app.kubernetes.io/managed-by=ai-workloads";
+const ROUTING = { "ai-workloads.io/host": "bench.example.com", "ai-workloads.io/gateway": "istio-system/gw" };
+const envInt = (name: string, fallback: number): number => {
+  const n = Number.parseInt(process.env[name] ?? "", 10);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+};
+
+export const SIZES = {
+  apps: envInt("AI_WORKLOADS_BENCH_APPS", 1000),
+  namespaces: envInt("AI_WORKLOADS_BENCH_NAMESPACES", 20),
+  appsHigh: envInt("AI_WORKLOADS_BENCH_APPS_HIGH", 2000),
+  unmanaged: envInt("AI_WORKLOADS_BENCH_UNMANAGED", 10000),
+  periodSeconds: envInt("AI_WORKLOADS_BENCH_PERIOD", 60),
+};
+
+const namespaceObject = (name: string, annotations: Record<string, string> = ROUTING): KubeObject => ({
+  apiVersion: "v1",
+  kind: "Namespace",
+  metadata: { name, annotations },
+});
+
+/** A managed mlserver Deployment with replicas 0 (no Pods on a control plane without nodes). */
+function managedDeployment(namespace: string, name: string): KubeObject {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: {
+      name,
+      namespace,
+      labels: { "ai-workloads.io/kind": "mlserver" },
+      annotations: { "ai-workloads.io/autoscale": "1-3" },
+    },
+    spec: {
+      replicas: 0,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: "mlserver", image: "docker.io/seldonio/mlserver:1.6.1" }] },
+      },
+    },
+  };
+}
+
+/** `count` managed Deployments, numbered from `from`, spread over the namespaces `<prefix>-<i>`. */
+function managedSet(prefix: string, namespaces: number, from: number, count: number): KubeObject[] {
+  return Array.from({ length: count }, (_, k) => {
+    const i = from + k;
+    return managedDeployment(`${prefix}-${i % namespaces}`, `model-${i}`);
+  });
+}
+
+function writeYaml(name: string, objects: readonly KubeObject[]): string {
+  mkdirSync(DIR, { recursive: true });
+  const file = join(DIR, name);
+  writeFileSync(file, objects.map(o => `---\n${stringify(o)}`).join(""));
+  return file;
+}
+
+const apply = (file: string): Promise<string> =>
+  kubectlOk(["apply", "--server-side", "--force-conflicts", "-f", file], { timeoutMs: 60 * 60_000 });
+
+/** Per namespace: how many of the module's Services and HPAs there are, and how many routes its VirtualService has. */
+async function companionCounts(): Promise<Map<string, { services: number; hpas: number; routes: number }>> {
+  const counts = new Map<string, { services: number; hpas: number; routes: number }>();
+  const entry = (ns: string) => counts.get(ns) ?? counts.set(ns, { services: 0, hpas: 0, routes: 0 }).get(ns)!;
+  const column = async (type: string): Promise<string[]> =>
+    (
+      await kubectlOk(["get", type, "-A", "-l", MANAGED, "-o", "custom-columns=NS:.metadata.namespace", "--no-headers"], {
+        timeoutMs: 120_000,
+      })
+    )
+      .split("\n")
+      .filter(l => l.trim() !== "");
+  for (const ns of await column("services")) entry(ns.trim()).services++;
+  for (const ns of await column("horizontalpodautoscalers.autoscaling")) entry(ns.trim()).hpas++;
+  const vs = JSON.parse(await kubectlOk(["get", "virtualservices.networking.istio.io", "-A", "-l", MANAGED, "-o", "json"])) as {
+    items: { metadata: { namespace: string }; spec: { http?: unknown[] } }[];
+  };
+  for (const v of vs.items) entry(v.metadata.namespace).routes += v.spec.http?.length ?? 0;
+  return counts;
+}
+
+/** Until every Deployment of `set` has its Service, HPA and route. */
+async function waitForCompanions(set: readonly KubeObject[]): Promise<void> {
+  const want = new Map<string, number>();
+  for (const d of set) want.set(d.metadata!.namespace!, (want.get(d.metadata!.namespace!) ?? 0) + 1);
+  await waitFor(
+    "every companion",
+    async () => {
+      const have = await companionCounts();
+      return [...want].every(([ns, n]) => {
+        const c = have.get(ns);
+        return c !== undefined && c.services >= n && c.hpas >= n && c.routes >= n;
+      });
+    },
+    { timeoutMs: 60 * 60_000, intervalMs: 1000 },
+  );
+}
+
+const watcher = () => state().controllers.find(c => c.role === "watcher")!;
+const pidOf = (role: string): number => Number(readFileSync(state().controllers.find(c => c.role === role)!.pidFile, "utf8").trim());
+
+async function stopWatcher(): Promise<void> {
+  const w = watcher();
+  if (!controllerRunning(w)) return;
+  process.kill(-pidOf("watcher"), "SIGTERM");
+  await waitFor("the watcher to exit", () => !controllerRunning(w), { timeoutMs: 30_000, intervalMs: 100 });
+}
+
+/** Restarts the watcher with these environment variables added (a fresh process: its peak RSS starts over). */
+async function restartWatcher(env: Record<string, string>): Promise<void> {
+  await stopWatcher();
+  Object.assign(watcher().env, env);
+  await startModule({ timeoutMs: 300_000 });
+}
+
+const memoryMiB = (pid: number): { peak: number; now: number } => {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)![1]);
+  return { peak: kb("VmHWM") / 1024, now: kb("VmRSS") / 1024 };
+};
+
+/** Waits until the module has made no companion write for 3 s. */
+export async function settle(): Promise<void> {
+  const user = state().serviceAccount.user;
+  let last = auditMark();
+  let quietSince = Date.now();
+  await waitFor(
+    "the module to go quiet",
+    () => {
+      const now = auditMark();
+      if (writesBy(user, last).some(e => e.objectRef?.resource !== "events")) quietSince = Date.now();
+      last = now;
+      return Date.now() - quietSince > 3000;
+    },
+    { timeoutMs: 60 * 60_000, intervalMs: 500 },
+  );
+}
+
+export interface ConvergeBench {
+  apps: number;
+  namespaces: number;
+  moduleSeconds: number;
+  directSeconds: number;
+  companions: number;
+}
+
+/**
+ * The time from `kubectl apply --server-side` of N managed Deployments until every companion
+ * exists, against the same apply of `ai-workloads render`'s output for the same input (the
+ * Deployments with their defaults and every companion) into namespaces of their own. The
+ * watcher is stopped for the direct apply, so that it pays nothing of the module's work, and
+ * those namespaces are deleted after it.
+ */
+export async function benchConverge(): Promise<ConvergeBench> {
+  const { apps, namespaces } = SIZES;
+  const ns = (prefix: string) => Array.from({ length: namespaces }, (_, i) => namespaceObject(`${prefix}-${i}`));
+
+  const directNs = ns("bench-direct");
+  const directInput = managedSet("bench-direct", namespaces, 0, apps);
+  const rendered = render([...directNs, ...directInput], { defaultNamespace: "default" }).objects.filter(o => o.kind !== "Namespace");
+  await apply(writeYaml("direct-namespaces.yaml", directNs));
+  await stopWatcher();
+  const directFile = writeYaml("direct.yaml", rendered);
+  let start = Date.now();
+  await apply(directFile);
+  await waitForCompanions(directInput);
+  const directSeconds = (Date.now() - start) / 1000;
+  await kubectlOk(["delete", "namespace", ...directNs.map(n => n.metadata!.name!), "--wait=true"], { timeoutMs: 60 * 60_000 });
+  await startModule({ timeoutMs: 300_000 });
+
+  const moduleNs = ns("bench");
+  const input = managedSet("bench", namespaces, 0, apps);
+  await apply(writeYaml("namespaces.yaml", moduleNs));
+  await settle();
+  const file = writeYaml("deployments.yaml", input);
+  start = Date.now();
+  await apply(file);
+  await waitForCompanions(input);
+  const moduleSeconds = (Date.now() - start) / 1000;
+  return { apps, namespaces, moduleSeconds, directSeconds, companions: rendered.length - apps };
+}
+
+export interface WritesBench {
+  changeCompanionWrites: number;
+  changeEventWrites: number;
+  resyncCompanionWrites: number;
+  resyncEventWrites: number;
+}
+
+/** Companion writes for one annotation change (autoscale off removes one HPA) and for a pass over an unchanged namespace. */
+export async function benchWrites(): Promise<WritesBench> {
+  const user = state().serviceAccount.user;
+  const app = `model-${7 % SIZES.apps}`;
+  const namespace = `bench-${(7 % SIZES.apps) % SIZES.namespaces}`;
+  await settle();
+  let mark = auditMark();
+  await kubectlOk(["annotate", "deployment", app, "-n", namespace, "ai-workloads.io/autoscale=off", "--overwrite"]);
+  await waitFor("the HPA to go", async () => !(await getObject("horizontalpodautoscaler", app, namespace)), {
+    timeoutMs: 120_000,
+    intervalMs: 200,
+  });
+  await settle();
+  const change = writesBy(user, mark);
+  mark = auditMark();
+  await kubectlOk(["annotate", "namespace", namespace, `bench.example.com/touch=${Date.now()}`, "--overwrite"]);
+  await delay(5000);
+  await settle();
+  const resync = writesBy(user, mark);
+  // Back as it was, so that the managed set is whole again for what follows.
+  await kubectlOk(["annotate", "deployment", app, "-n", namespace, "ai-workloads.io/autoscale=1-3", "--overwrite"]);
+  await waitFor("the HPA to return", async () => (await getObject("horizontalpodautoscaler", app, namespace)) !== undefined, {
+    timeoutMs: 120_000,
+    intervalMs: 200,
+  });
+  await settle();
+  const isEvent = (e: { objectRef?: { resource?: string } }): boolean => e.objectRef?.resource === "events";
+  return {
+    changeCompanionWrites: change.filter(e => !isEvent(e)).length,
+    changeEventWrites: change.filter(isEvent).length,
+    resyncCompanionWrites: resync.filter(e => !isEvent(e)).length,
+    resyncEventWrites: resync.filter(isEvent).length,
+  };
+}
+
+/** The watcher's /metrics, one counter. */
+function watcherCounter(name: string): number {
+  const p = spawnSync("curl", ["-fsS", "--cacert", state().tls.ca, `https://127.0.0.1:${watcher().port}/metrics`], { encoding: "utf8" });
+  if (p.status !== 0) throw new Error(`watcher /metrics: ${p.stderr}`);
+  const line = p.stdout.split("\n").find(l => l.startsWith(`${name} `));
+  return line ? Number(line.split(" ")[1]) : 0;
+}
+
+/** GET and LIST requests the API server has served for the kinds a pass reads (its /metrics). */
+async function apiReads(): Promise<number> {
+  const resources = new Set([
+    "namespaces",
+    "deployments",
+    "services",
+    "horizontalpodautoscalers",
+    "virtualservices",
+    "requestauthentications",
+    "authorizationpolicies",
+    "configmaps",
+  ]);
+  const text = await kubectlOk(["get", "--raw", "/metrics"], { timeoutMs: 120_000 });
+  let total = 0;
+  for (const line of text.split("\n")) {
+    const m = /^apiserver_request_total\{([^}]*)\} (\S+)$/.exec(line);
+    if (!m) continue;
+    const labels = Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map(l => [l[1], l[2]]));
+    if ((labels.verb === "GET" || labels.verb === "LIST") && resources.has(labels.resource) && !labels.subresource) total += Number(m[2]);
+  }
+  return total;
+}
+
+export interface ReadsBench {
+  reads: number;
+  passes: number;
+  writes: number;
+  seconds: number;
+}
+
+/**
+ * API reads of resync passes over namespaces in step, per namespace pass: the watcher's own
+ * passes counter against the API server's request counters (the audit log of the test control
+ * plane records writes only), over at least two resync periods with nothing else changing.
+ */
+export async function benchResyncReads(): Promise<ReadsBench> {
+  const passesMetric = "pepr_ai_workloads_reconcile_passes_total";
+  const period = Number(watcher().env[RESYNC_ENV] ?? "600");
+  await settle();
+  const user = state().serviceAccount.user;
+  const mark = auditMark();
+  const reads0 = await apiReads();
+  const passes0 = watcherCounter(passesMetric);
+  const start = Date.now();
+  await delay((2 * period + 2) * 1000);
+  const passes1 = watcherCounter(passesMetric);
+  const reads1 = await apiReads();
+  return {
+    reads: reads1 - reads0,
+    passes: passes1 - passes0,
+    writes: writesBy(user, mark).filter(e => e.objectRef?.resource !== "events").length,
+    seconds: (Date.now() - start) / 1000,
+  };
+}
+
+export interface MemoryBench {
+  periodSeconds: number;
+  /** Peak RSS (MiB) of a fresh watcher over a relist and resync period. */
+  managed: { apps: number; peakMiB: number; settledMiB: number };
+  withUnmanaged: { unmanaged: number; peakMiB: number; settledMiB: number };
+  high: { apps: number; peakMiB: number; settledMiB: number };
+  admissionPeakMiB: number;
+}
+
+/** A fresh watcher with short relist and resync periods, its memory after one of each and a margin. */
+async function watcherPeak(): Promise<{ peakMiB: number; settledMiB: number }> {
+  const period = SIZES.periodSeconds;
+  await restartWatcher({ PEPR_RELIST_INTERVAL_SECONDS: String(period), [RESYNC_ENV]: String(period) });
+  await delay((period + 15) * 1000);
+  await settle();
+  const m = memoryMiB(pidOf("watcher"));
+  return { peakMiB: m.peak, settledMiB: m.now };
+}
+
+/**
+ * The watcher's memory with the convergence run's managed set; with `unmanaged` unlabelled
+ * Deployments beside it (replicas 0: the controller-manager makes no Pods); and with the managed
+ * set grown to `appsHigh`. Each from a fresh process, over at least one relist and resync period.
+ */
+export async function benchWatcherMemory(): Promise<MemoryBench> {
+  const { apps, appsHigh, unmanaged, namespaces, periodSeconds } = SIZES;
+  const resync = watcher().env[RESYNC_ENV];
+  const managed = { apps, ...(await watcherPeak()) };
+
+  const ns = "bench-unmanaged";
+  await apply(writeYaml("unmanaged-namespace.yaml", [namespaceObject(ns, {})]));
+  const chunk = 2000;
+  for (let from = 0; from < unmanaged; from += chunk) {
+    const set = Array.from({ length: Math.min(chunk, unmanaged - from) }, (_, k) => {
+      const d = managedDeployment(ns, `plain-${from + k}`);
+      delete d.metadata!.labels;
+      delete d.metadata!.annotations;
+      return d;
+    });
+    await apply(writeYaml("unmanaged.yaml", set));
+  }
+  const withUnmanaged = { unmanaged, ...(await watcherPeak()) };
+
+  if (appsHigh > apps) {
+    const more = managedSet("bench", namespaces, apps, appsHigh - apps);
+    await apply(writeYaml("deployments-high.yaml", more));
+    await waitForCompanions([...managedSet("bench", namespaces, 0, apps), ...more]);
+  }
+  const high = { apps: Math.max(apps, appsHigh), ...(await watcherPeak()) };
+  // Back to the run's own resync period.
+  await restartWatcher({ PEPR_RELIST_INTERVAL_SECONDS: "600", [RESYNC_ENV]: resync ?? "600" });
+  return { periodSeconds, managed, withUnmanaged, high, admissionPeakMiB: memoryMiB(pidOf("admission")).peak };
+}
