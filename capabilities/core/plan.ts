@@ -10,7 +10,7 @@ import { generatePublicPolicy, generateRequireJwtPolicy } from "./generators/aut
 import { generateRequestAuthentication } from "./generators/request-authentication";
 import { generateService } from "./generators/service";
 import { type RouteConflict, assignRoutes, generateVirtualService } from "./generators/virtual-service";
-import { checkJwtWithoutRequestAuth, checkRouteClash, checkWorkload } from "./policy";
+import { RouteIndex, checkJwtWithoutRequestAuth, checkRouteClash, checkWorkload } from "./policy";
 import { type Finding, type Problem, deny } from "./problems";
 import type { Companion, KubeObject, V1Deployment } from "./types";
 import { type WorkloadSettings, isManaged, objectRef, resolveWorkload } from "./workload";
@@ -44,7 +44,7 @@ export function admitAmong(
   deployment: V1Deployment,
   ns: NamespaceSettings,
   cluster: ClusterConfig,
-  others: readonly WorkloadSettings[],
+  others: readonly WorkloadSettings[] | RouteIndex,
 ): Admission {
   // Recorded fills are discarded before anything reads the Deployment (SPEC §12.1).
   const { record, problems: recordProblems } = readRecord(deployment, objectRef(deployment));
@@ -209,7 +209,7 @@ export function render(input: readonly KubeObject[], options: RenderOptions): Re
   // Earlier Deployments are the siblings of later ones, in their namespace and on a shared host:
   // the later one of a clash is denied.
   const apps = new Map<string, PlannedApp[]>();
-  const earlier: WorkloadSettings[] = [];
+  const earlier = new RouteIndex();
   const output = objects.map(o => {
     const d = o as V1Deployment;
     if (!isDeployment(o) || !isManaged(d)) return o;
@@ -220,7 +220,7 @@ export function render(input: readonly KubeObject[], options: RenderOptions): Re
     problems.push(...result.problems);
     if (result.settings) {
       admitted.push({ settings: result.settings, deployment: result.mutated });
-      earlier.push(result.settings);
+      earlier.add(result.settings);
     }
     return result.mutated as KubeObject;
   });

@@ -2,7 +2,8 @@ import { describe, expect, it } from "@jest/globals";
 import type { V1Container } from "@kubernetes/client-node";
 import type { InfraProfile, NamespaceSettings } from "./config";
 import { applyDefaults } from "./defaults";
-import { checkJwtWithoutRequestAuth, checkRouteClash, checkWorkload, ratchet, routeClashes } from "./policy";
+import fc from "fast-check";
+import { RouteIndex, checkJwtWithoutRequestAuth, checkRouteClash, checkWorkload, ratchet, routeClashes, routeProblems } from "./policy";
 import { type Problem, formatProblem } from "./problems";
 import type { V1Deployment } from "./types";
 import type { WorkloadSettings } from "./workload";
@@ -432,5 +433,43 @@ describe("checkWorkload: smaller rules (SPEC §13.1, §13.3)", () => {
   it("does not warn for an app routed at /", () => {
     const s = settings("mlserver", { path: "/", publicPaths: ["/docs"], profile: {} });
     expect(checkWorkload(applyDefaults(deployment(s, { resources: { requests: { cpu: "1" } } }), s), s)).toEqual([]);
+  });
+});
+
+describe("RouteIndex: route clashes judged from an index, as a pass over every app would judge them", () => {
+  const PATHS = ["/", "/apps", "/apps/a", "/apps/a/b", "/apps/ab", "/apps/b", "/x/", "/x/y"];
+  const app = fc.record({
+    app: fc.constantFrom("a", "b", "c"),
+    namespace: fc.constantFrom("n1", "n2", "n3"),
+    path: fc.constantFrom(...PATHS),
+    expose: fc.boolean(),
+    host: fc.constantFrom<string | undefined>("h1", "h2", undefined),
+    gateway: fc.constantFrom<string | undefined>("gw/g", undefined),
+  });
+  const settings = (a: { app: string; namespace: string; path: string; expose: boolean; host?: string; gateway?: string }) =>
+    workloadSettings(
+      "mlserver",
+      { app: a.app, namespace: a.namespace, path: a.path, expose: a.expose },
+      { host: a.host, gateway: a.gateway },
+    );
+
+  it("gives the same problems, in the same order, as the pairwise pass (fast-check, 300 runs)", () => {
+    fc.assert(
+      fc.property(app, fc.array(app, { maxLength: 25 }), (s, others) => {
+        const target = settings(s);
+        const list = others.map(settings);
+        const pass = target.expose ? list.flatMap(o => routeProblems(target, o)) : [];
+        expect(checkRouteClash(target, list)).toEqual(pass);
+      }),
+      { numRuns: 300, seed: 20261202 },
+    );
+  });
+
+  it("keeps the order of adding, whatever the index's buckets: a later clash comes after an earlier warning", () => {
+    const s = workloadSettings("mlserver", { app: "s", namespace: "n1", path: "/apps/a" });
+    const nestedFirst = workloadSettings("mlserver", { app: "o1", namespace: "n2", path: "/apps" });
+    const sameLater = workloadSettings("mlserver", { app: "o2", namespace: "n3", path: "/apps/a" });
+    const problems = checkRouteClash(s, new RouteIndex([nestedFirst, sameLater]));
+    expect(problems.map(p => p.severity)).toEqual(["warn", "deny"]);
   });
 });

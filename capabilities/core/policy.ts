@@ -193,45 +193,114 @@ function literalSecrets(object: string, c: V1Container): Problem[] {
  * nested under or above another namespace's route there is a warning. `others` may hold apps of
  * any namespace.
  */
-export function checkRouteClash(s: WorkloadSettings, others: readonly WorkloadSettings[]): Problem[] {
+export function checkRouteClash(s: WorkloadSettings, others: readonly WorkloadSettings[] | RouteIndex): Problem[] {
   if (!s.expose) return [];
+  const index = others instanceof RouteIndex ? others : new RouteIndex(others);
+  return index.candidates(s).flatMap(o => routeProblems(s, o));
+}
+
+/** What one other app's route means for `s`'s (SPEC §5, §12.6). */
+export function routeProblems(s: WorkloadSettings, o: WorkloadSettings): Problem[] {
+  if (!o.expose || (o.namespace === s.namespace && o.app === s.app)) return [];
   const object = `${s.namespace}/${s.app}`;
   const field = annotationField(DA.pathPrefix);
-  const problems: Problem[] = [];
-  for (const o of others) {
-    if (!o.expose || (o.namespace === s.namespace && o.app === s.app)) continue;
-    if (o.namespace === s.namespace) {
-      if (o.path === s.path)
-        problems.push(
-          deny(object, {
-            field,
-            what: `route path ${quote(s.path)} is already used by Deployment ${quote(o.app)}`,
-            fix: `set ${DA.pathPrefix} to another path, or ${DA.expose}: "false"`,
-          }),
-        );
-      continue;
-    }
-    if (!sharesUrlSpace(s, o)) continue;
-    const other = `${o.namespace}/${o.app}`;
-    if (o.path === s.path) {
-      problems.push(
-        deny(object, {
-          field,
-          what: `route path ${quote(s.path)} on host ${quote(s.ns.host!)} is already used by Deployment ${other}`,
-          fix: `set ${DA.pathPrefix} to another path, or ${DA.expose}: "false": namespaces on one host and gateway share its paths`,
-        }),
-      );
-    } else if (nested(s.path, o.path)) {
-      problems.push(
-        warn(object, {
-          field,
-          what: `route path ${quote(s.path)} on host ${quote(s.ns.host!)} overlaps route ${quote(o.path)} of Deployment ${other}`,
-          fix: "give each namespace its own base path: Istio merges VirtualServices of one host in creation order, so the longer path may never match",
-        }),
-      );
-    }
+  if (o.namespace === s.namespace) {
+    if (o.path !== s.path) return [];
+    return [
+      deny(object, {
+        field,
+        what: `route path ${quote(s.path)} is already used by Deployment ${quote(o.app)}`,
+        fix: `set ${DA.pathPrefix} to another path, or ${DA.expose}: "false"`,
+      }),
+    ];
   }
-  return problems;
+  if (!sharesUrlSpace(s, o)) return [];
+  const other = `${o.namespace}/${o.app}`;
+  if (o.path === s.path) {
+    return [
+      deny(object, {
+        field,
+        what: `route path ${quote(s.path)} on host ${quote(s.ns.host!)} is already used by Deployment ${other}`,
+        fix: `set ${DA.pathPrefix} to another path, or ${DA.expose}: "false": namespaces on one host and gateway share its paths`,
+      }),
+    ];
+  }
+  if (!nested(s.path, o.path)) return [];
+  return [
+    warn(object, {
+      field,
+      what: `route path ${quote(s.path)} on host ${quote(s.ns.host!)} overlaps route ${quote(o.path)} of Deployment ${other}`,
+      fix: "give each namespace its own base path: Istio merges VirtualServices of one host in creation order, so the longer path may never match",
+    }),
+  ];
+}
+
+/** Where `path` nests under a shorter path: each `p` with path starting `p/`. */
+function ancestorsOf(path: string): string[] {
+  const found: string[] = [];
+  for (let i = path.indexOf("/"); i !== -1; i = path.indexOf("/", i + 1)) found.push(path.slice(0, i));
+  return found;
+}
+
+const spaceKey = (s: WorkloadSettings): string | undefined =>
+  s.ns.host !== undefined && s.ns.gateway !== undefined ? `${s.ns.host}\n${s.ns.gateway}` : undefined;
+
+/**
+ * Exposed apps by route, so that judging one app's route costs its few possible clashes, not a
+ * pass over every app of a host (render and admission of thousands of apps on one host). The
+ * candidates come back in the order the apps were added, so the problems read as a pass would.
+ */
+export class RouteIndex {
+  private readonly order = new Map<WorkloadSettings, number>();
+  /** `<namespace>\n<path>` → apps. */
+  private readonly byNamespacePath = new Map<string, WorkloadSettings[]>();
+  /** URL space (host and gateway) → path → apps. */
+  private readonly bySpacePath = new Map<string, Map<string, WorkloadSettings[]>>();
+  /** URL space → path → apps whose path nests under it. */
+  private readonly bySpaceAncestor = new Map<string, Map<string, WorkloadSettings[]>>();
+  private readonly bySpace = new Map<string, WorkloadSettings[]>();
+
+  constructor(apps: readonly WorkloadSettings[] = []) {
+    apps.forEach(a => this.add(a));
+  }
+
+  /** `rank` orders candidates (default: the order of adding). */
+  add(a: WorkloadSettings, rank = this.order.size): void {
+    if (!a.expose || this.order.has(a)) return;
+    this.order.set(a, rank);
+    push(this.byNamespacePath, `${a.namespace}\n${a.path}`, a);
+    const space = spaceKey(a);
+    if (space === undefined) return;
+    push(this.bySpace, space, a);
+    push(inner(this.bySpacePath, space), a.path, a);
+    for (const p of ancestorsOf(a.path)) push(inner(this.bySpaceAncestor, space), p, a);
+  }
+
+  /** Every added app whose route may clash with or nest around `s`'s. */
+  candidates(s: WorkloadSettings): WorkloadSettings[] {
+    const found = new Set(this.byNamespacePath.get(`${s.namespace}\n${s.path}`) ?? []);
+    const space = spaceKey(s);
+    if (space !== undefined) {
+      const paths = this.bySpacePath.get(space);
+      const add = (apps: readonly WorkloadSettings[] | undefined): void => apps?.forEach(a => found.add(a));
+      if (s.path === "/") add(this.bySpace.get(space));
+      for (const p of [s.path, "/", ...ancestorsOf(s.path)]) add(paths?.get(p));
+      add(this.bySpaceAncestor.get(space)?.get(s.path));
+    }
+    return [...found].sort((a, b) => this.order.get(a)! - this.order.get(b)!);
+  }
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function inner<V>(map: Map<string, Map<string, V[]>>, key: string): Map<string, V[]> {
+  let m = map.get(key);
+  if (!m) map.set(key, (m = new Map()));
+  return m;
 }
 
 /** Both routed through one VirtualService host on one gateway: one URL space (SPEC §12.6). */
@@ -276,10 +345,14 @@ export function ratchet(problems: readonly Problem[], before: readonly Problem[]
  */
 export function routeClashes(apps: readonly WorkloadSettings[], elsewhere: readonly WorkloadSettings[]): string[] {
   const lines = new Set<string>();
+  // Each app is judged against the apps before it, then those elsewhere.
+  const index = new RouteIndex();
+  elsewhere.forEach((o, j) => index.add(o, apps.length + j));
   apps.forEach((s, i) => {
-    for (const p of checkRouteClash(s, [...apps.slice(0, i), ...elsewhere])) {
+    for (const p of checkRouteClash(s, index)) {
       if (p.severity === "deny") lines.add(`${p.object}: ${p.what}`);
     }
+    index.add(s, i);
   });
   return [...lines];
 }
