@@ -590,7 +590,8 @@ export async function waitModuleReady(opts: WaitOptions = {}): Promise<void> {
   );
 }
 
-function portOpen(port: number): Promise<boolean> {
+/** Whether something accepts a connection on 127.0.0.1:port. */
+export function portOpen(port: number): Promise<boolean> {
   return new Promise(resolvePromise => {
     const socket = connect({ host: "127.0.0.1", port });
     socket.once("connect", () => {

@@ -4,9 +4,8 @@
 // process start started. Its own dir (<e2e dir>.npm-start) and free ports keep it apart from the
 // suite's control plane, which must still answer at the end.
 import { readFileSync } from "node:fs";
-import { connect } from "node:net";
 import { join } from "node:path";
-import { E2E_DIR, type Obj, REPO, type Result, expectModuleAlive, kubectl, run } from "./harness";
+import { E2E_DIR, type Obj, REPO, type Result, expectModuleAlive, kubectl, portOpen, run } from "./harness";
 import { render } from "./render";
 
 jest.setTimeout(20 * 60_000);
@@ -56,17 +55,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-function answers(port: number): Promise<boolean> {
-  return new Promise(resolvePromise => {
-    const socket = connect({ host: "127.0.0.1", port });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolvePromise(true);
-    });
-    socket.once("error", () => resolvePromise(false));
-  });
 }
 
 const key = (o: Obj): string => `${o.kind} ${o.metadata.namespace ?? ""}/${o.metadata.name}`;
@@ -149,12 +137,12 @@ describe("npm start, then npm stop", () => {
     const apiserverPort = Number(planeEnv().CP_APISERVER_PORT);
     const state = JSON.parse(readFileSync(join(START_DIR, "state.json"), "utf8")) as { controllers: { role: string; port: number }[] };
     const ports = [apiserverPort, ...state.controllers.map(c => c.port)];
-    expect(await answers(apiserverPort)).toBe(true);
+    expect(await portOpen(apiserverPort)).toBe(true);
 
     const stopped = await npm("stop");
     expectExit(stopped, 0, "npm stop");
     expect(Object.entries(pids).filter(([, pid]) => alive(pid))).toEqual([]);
-    for (const port of ports) expect({ port, answers: await answers(port) }).toEqual({ port, answers: false });
+    for (const port of ports) expect({ port, answers: await portOpen(port) }).toEqual({ port, answers: false });
   });
 
   it("npm stop with nothing running says so and exits 0", async () => {
