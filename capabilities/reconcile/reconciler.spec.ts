@@ -5,6 +5,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { render } from "../core/plan";
 import type { KubeObject } from "../core/types";
+import * as defaultsStateModule from "../core/defaults-state";
 import { FakeCluster } from "./fake-cluster";
 import { type MetricsSink, type ReconcileCounter, type ReconcileGauge, Reconciler } from "./reconciler";
 
@@ -904,6 +905,31 @@ describe("Reconciler: DefaultsOutdated (SPEC §14.4)", () => {
     await r.reconcileNamespace("ai");
     const ofModel = eventsOf(cluster, "DefaultsOutdated").filter(([, name]) => name === "runtime-openai");
     expect(ofModel.map(([, , m]) => /-> "(\d+m)"/.exec(m)?.[1])).toEqual(["300m", "400m"]);
+  });
+});
+
+describe("Reconciler: defaults judged once per version (SPEC §14.4)", () => {
+  it("judges a Deployment's defaults again only when its version, its Namespace's settings or the config changed", async () => {
+    const { cluster } = seededCluster();
+    const d = cluster.find("Deployment", "ai", "runtime-openai")!;
+    d.metadata!.resourceVersion = "7";
+    const judge = jest.spyOn(defaultsStateModule, "defaultsState");
+    const judgedModel = (): number => judge.mock.calls.filter(([dep]) => dep.metadata?.name === "runtime-openai").length;
+    const r = new Reconciler(cluster, quiet, () => NOW);
+    await r.reconcileNamespace("ai");
+    await r.reconcileNamespace("ai");
+    expect(judgedModel()).toBe(1);
+    d.metadata!.resourceVersion = "8";
+    await r.reconcileNamespace("ai");
+    expect(judgedModel()).toBe(2);
+    annotate(namespaceOf(cluster, "ai"), { "ai-workloads.io/base-path": "/v2" });
+    await r.reconcileNamespace("ai");
+    expect(judgedModel()).toBe(3);
+    putConfig(cluster, { "config.yaml": "# another text\n" });
+    await r.loadConfig();
+    await r.reconcileNamespace("ai");
+    expect(judgedModel()).toBe(4);
+    judge.mockRestore();
   });
 });
 

@@ -2,7 +2,7 @@
 // core, and write only the difference (SPEC §7, §12). Kyverno's synchronize semantics: generated
 // objects are restored when edited or deleted, and removed when no longer wanted.
 import { APP_LABEL, CONFIG_MAP_KEY, CONFIG_MAP_NAME } from "../core/constants";
-import { type ClusterConfig, DEFAULT_CLUSTER_CONFIG, parseClusterConfig } from "../core/config";
+import { type ClusterConfig, DEFAULT_CLUSTER_CONFIG, type NamespaceSettings, parseClusterConfig } from "../core/config";
 import { type DefaultsState, defaultsState } from "../core/defaults-state";
 import { readsSettingsConfigMap, settingsConflicts } from "../core/mlserver-settings";
 import type { PlannedApp } from "../core/plan";
@@ -88,6 +88,8 @@ export class Reconciler {
   private storedEvents: Set<string> | undefined;
   /** The mlserver settings ConfigMaps known, and what was read in them (SPEC §13.1). */
   private readonly settingsReads: SettingsReads;
+  /** Per namespace, each app's defaults state by name, with the version, Namespace settings and config it was judged at. */
+  private readonly defaultsStates = new Map<string, Map<string, { at: string; state: DefaultsState | undefined }>>();
   readonly queue: NamespaceQueue;
 
   constructor(
@@ -193,7 +195,10 @@ export class Reconciler {
     const outcome: Outcome = { namespace, applied: [], pruned: [], conflicts: [], failed: [], writes: 0, reverts: 0 };
     await this.loadStoredEvents();
     const seen = await observeNamespace(this.api, namespace, this.config, this.configGap === undefined);
-    if (seen === undefined) return this.counted(outcome, 0, 0);
+    if (seen === undefined) {
+      this.defaultsStates.delete(namespace);
+      return this.counted(outcome, 0, 0);
+    }
     const { deployments, wanted, plan, missingKinds } = seen;
     if (missingKinds.length > 0) this.log.warn({ namespace, kinds: missingKinds }, "kinds not installed; their companions are skipped");
 
@@ -348,8 +353,17 @@ export class Reconciler {
     }
     // Only a valid config says what admission would produce now.
     if (this.configGap === undefined) {
+      const judged = this.defaultsStates.get(namespace);
+      const now = new Map<string, { at: string; state: DefaultsState | undefined }>();
+      this.defaultsStates.set(namespace, now);
+      const inputs = JSON.stringify([namespaceSettings, this.configText]);
       for (const { deployment } of wanted.apps) {
-        const state = defaultsState(deployment, namespaceSettings, this.config);
+        // Judged again only when the Deployment (its version), its Namespace's settings or the config changed.
+        const version = deployment.metadata?.resourceVersion;
+        const at = `${deployment.metadata?.uid}/${version}/${inputs}`;
+        const known = version === undefined ? undefined : judged?.get(deployment.metadata!.name!);
+        const state = known?.at === at ? known.state : defaultsState(deployment, namespaceSettings, this.config);
+        now.set(deployment.metadata!.name!, { at, state });
         if (state === undefined || state.state === "current") continue;
         await warn(
           involvedOf(deployment as KubeObject),
