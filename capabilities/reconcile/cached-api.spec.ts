@@ -1,8 +1,6 @@
 // The reconciler over the watches' copies: an unchanged pass reads nothing, a lagging watch
 // never makes it delete what is still wanted or no longer the module's.
-import { parseAllDocuments } from "yaml";
-import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { seedExample } from "../../test/unit/examples";
 import { KIND_LABEL, MANAGED_BY_LABEL } from "../core/constants";
 import { render } from "../core/plan";
 import type { KubeObject } from "../core/types";
@@ -16,17 +14,10 @@ const quiet = { info: () => undefined, warn: () => undefined, error: () => undef
 const NOW = new Date("2026-11-27T12:00:00Z");
 const READS = ["namespaceAnnotations", "managedDeployments", "listManaged", "get", "namespacesOfInterest", "anyManaged"];
 
-const seedDir = "examples/mlserver-openai-librechat";
-const seedInput = (): KubeObject[] =>
-  readdirSync(seedDir)
-    .filter(f => f.endsWith(".yaml"))
-    .sort()
-    .flatMap(f => parseAllDocuments(readFileSync(join(seedDir, f), "utf8")).map(d => d.toJS() as KubeObject));
-
 /** The seed example stored as admission stores it, its companions made by a pass on the API server. */
 async function convergedCluster(): Promise<FakeCluster> {
   const cluster = new FakeCluster();
-  render(seedInput(), { defaultNamespace: "default" })
+  render(seedExample(), { defaultNamespace: "default" })
     .objects.filter(o => o.kind === "Namespace" || o.kind === "Deployment")
     .forEach(o => cluster.put(o));
   await new Reconciler(cluster, quiet, () => NOW).reconcileNamespace("ai");

@@ -1,8 +1,6 @@
 // The reconciler against an in-memory API server: what it writes, what it leaves alone,
 // and that an unchanged namespace costs no write (SPEC §7).
-import { parseAllDocuments } from "yaml";
-import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { seedExample } from "../../test/unit/examples";
 import { render } from "../core/plan";
 import type { KubeObject } from "../core/types";
 import * as defaultsStateModule from "../core/defaults-state";
@@ -12,17 +10,10 @@ import { type MetricsSink, type ReconcileCounter, type ReconcileGauge, Reconcile
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const NOW = new Date("2026-11-27T12:00:00Z");
 
-const seedDir = "examples/mlserver-openai-librechat";
-const seedInput = (): KubeObject[] =>
-  readdirSync(seedDir)
-    .filter(f => f.endsWith(".yaml"))
-    .sort()
-    .flatMap(f => parseAllDocuments(readFileSync(join(seedDir, f), "utf8")).map(d => d.toJS() as KubeObject));
-
 /** A cluster holding the seed example as admission stored it (defaults filled in). */
 function seededCluster(): { cluster: FakeCluster; companions: KubeObject[] } {
   const cluster = new FakeCluster();
-  const { objects } = render(seedInput(), { defaultNamespace: "default" });
+  const { objects } = render(seedExample(), { defaultNamespace: "default" });
   const stored = objects.filter(o => o.kind === "Namespace" || o.kind === "Deployment").map(o => cluster.put(o));
   const uid = new Map(stored.map(o => [o.metadata!.name, o.metadata!.uid]));
   const companions = objects

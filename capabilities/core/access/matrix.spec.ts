@@ -1,17 +1,7 @@
-import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
-import { parseAllDocuments } from "yaml";
+import { seedExample } from "../../../test/unit/examples";
 import type { KubeObject } from "../types";
 import { type AccessRow, accessMatrix, formatMatrix } from "./matrix";
 import { buildAccessModel, converge } from "./model";
-
-const SEED_DIR = join(__dirname, "..", "..", "..", "examples", "mlserver-openai-librechat");
-
-const seedObjects = (): KubeObject[] =>
-  readdirSync(SEED_DIR)
-    .sort()
-    .flatMap(f => parseAllDocuments(readFileSync(join(SEED_DIR, f), "utf8")).map(d => d.toJS() as KubeObject))
-    .filter(o => o);
 
 const matrixOf = (input: KubeObject[]): AccessRow[] => {
   const { model, problems } = buildAccessModel(input, { defaultNamespace: "default" });
@@ -39,7 +29,7 @@ const withNamespaceAnnotations = (objects: KubeObject[], annotations: Record<str
   );
 
 describe("the seed example's access matrix", () => {
-  const rows = matrixOf(seedObjects());
+  const rows = matrixOf(seedExample());
 
   it("runtime-openai on /: a JWT is needed from the internet, the namespace itself is exempt", () => {
     expect(cells(rows, "runtime-openai", "/")).toEqual({
@@ -93,7 +83,7 @@ describe("the seed example's access matrix", () => {
 describe("a team's own policies change the answer", () => {
   it("a user DENY overrides the generated ALLOW", () => {
     const input = [
-      ...seedObjects(),
+      ...seedExample(),
       policy("block-docs", {
         selector: { matchLabels: { "app.kubernetes.io/name": "runtime-openai" } },
         action: "DENY",
@@ -118,7 +108,7 @@ describe("a team's own policies change the answer", () => {
   });
 
   it("a mesh-wide DENY in the root namespace applies to every app", () => {
-    const rows = matrixOf([...seedObjects(), policy("deny-all", { action: "DENY", rules: [{}] }, "istio-system")]);
+    const rows = matrixOf([...seedExample(), policy("deny-all", { action: "DENY", rules: [{}] }, "istio-system")]);
     expect(
       rows
         .filter(r => r.outcome !== "not-routed")
@@ -128,7 +118,7 @@ describe("a team's own policies change the answer", () => {
 
   it("an unmodelled field yields unknown, naming it", () => {
     const rows = matrixOf([
-      ...seedObjects(),
+      ...seedExample(),
       policy("partners", { action: "ALLOW", rules: [{ from: [{ source: { ipBlocks: ["203.0.113.0/24"] } }] }] }),
     ]);
     expect(cell(rows, "runtime-openai", "/", "internet")).toMatchObject({
@@ -145,7 +135,7 @@ describe("a team's own policies change the answer", () => {
 
 describe("RequestAuthentication decides whether a JWT counts", () => {
   it("without one, internet+jwt is the same as internet", () => {
-    const rows = matrixOf(withNamespaceAnnotations(seedObjects(), { "ai-workloads.io/request-auth": "false" }));
+    const rows = matrixOf(withNamespaceAnnotations(seedExample(), { "ai-workloads.io/request-auth": "false" }));
     expect(cells(rows, "runtime-openai", "/")).toEqual({
       internet: "deny",
       "internet+jwt": "deny",
@@ -155,13 +145,13 @@ describe("RequestAuthentication decides whether a JWT counts", () => {
   });
 
   it("without require-jwt nothing is denied", () => {
-    const rows = matrixOf(withNamespaceAnnotations(seedObjects(), { "ai-workloads.io/require-jwt": "false" }));
+    const rows = matrixOf(withNamespaceAnnotations(seedExample(), { "ai-workloads.io/require-jwt": "false" }));
     expect(cell(rows, "runtime-openai", "/", "other-namespace")).toMatchObject({ outcome: "allow", decidedBy: "no policy" });
     expect(cell(rows, "librechat-backend", "/", "internet")).toMatchObject({ outcome: "not-routed", decidedBy: "no route" });
   });
 
   it("allow-same-namespace false: the namespace needs a JWT too", () => {
-    const rows = matrixOf(withNamespaceAnnotations(seedObjects(), { "ai-workloads.io/allow-same-namespace": "false" }));
+    const rows = matrixOf(withNamespaceAnnotations(seedExample(), { "ai-workloads.io/allow-same-namespace": "false" }));
     expect(cell(rows, "librechat-backend", "/", "same-namespace")?.outcome).toBe("deny");
   });
 });
@@ -184,7 +174,7 @@ describe("objects the module manages are taken as generated now (SPEC §7)", () 
   });
 
   it("a re-rendered stream (render output fed back) yields the same matrix", () => {
-    const { model } = buildAccessModel(seedObjects(), { defaultNamespace: "default" });
+    const { model } = buildAccessModel(seedExample(), { defaultNamespace: "default" });
     const once = accessMatrix(model!);
     const rendered = model!.objects;
     const again = buildAccessModel(rendered, { defaultNamespace: "default" });
@@ -193,7 +183,7 @@ describe("objects the module manages are taken as generated now (SPEC §7)", () 
 });
 
 describe("formats", () => {
-  const m = { apiVersion: "ai-workloads.io/v1" as const, kind: "AccessMatrix" as const, rows: matrixOf(seedObjects()) };
+  const m = { apiVersion: "ai-workloads.io/v1" as const, kind: "AccessMatrix" as const, rows: matrixOf(seedExample()) };
   it("table: aligned columns", () => {
     const lines = formatMatrix(m, "table").trimEnd().split("\n");
     const at = lines[0].indexOf("CALLER");
