@@ -35,7 +35,7 @@ import {
   withWebhooksOff,
   COMPANION_TYPES,
   TYPE_OF,
-  refuseServicePolicy,
+  refuseServices,
 } from "./harness";
 
 jest.setTimeout(10 * 60_000);
@@ -569,17 +569,7 @@ aad:
   it("an app whose Service the API server refuses gets CompanionFailed; the healthy app beside it gets all its companions", async () => {
     const ns = NAMESPACES.partial;
     await mustApply([namespaceObject(ns, ROUTED_NS)], "create");
-    await mustApply(refuseServicePolicy(REFUSE_POLICY, ns), "apply-server");
-    // A ValidatingAdmissionPolicy is in effect once the API server has compiled it.
-    const probe = { apiVersion: "v1", kind: "Service", metadata: { name: "refused", namespace: ns }, spec: { ports: [{ port: 80 }] } };
-    await waitFor(
-      "the ValidatingAdmissionPolicy to refuse Service refused",
-      async () => {
-        const r = await applyYaml([probe], { dryRun: true });
-        return r.code !== 0 && r.stderr.includes("e2e: Service refused is not allowed");
-      },
-      CONVERGE,
-    );
+    await refuseServices(REFUSE_POLICY, ns);
     await mustApply([deployment(ns, "refused", "mlserver"), deployment(ns, "healthy", "mlserver")], "create");
     const stored = await companionsAre(
       ns,

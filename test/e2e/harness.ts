@@ -748,8 +748,25 @@ export async function setClusterConfig(configYaml = ""): Promise<string> {
 
 // ---- a ValidatingAdmissionPolicy refusing one Service ---------------------------------------------------
 
-/** A ValidatingAdmissionPolicy and its binding, both named `name`, refusing a Service named `refused` in `namespace`. */
-export function refuseServicePolicy(name: string, namespace: string): Obj[] {
+/**
+ * Applies a ValidatingAdmissionPolicy and its binding, both named `name`, refusing a Service named
+ * `refused` in `namespace`, and waits until the API server has compiled it and refuses one.
+ */
+export async function refuseServices(name: string, namespace: string): Promise<void> {
+  const r = await applyYaml(refuseServicePolicy(name, namespace), { verb: "apply-server" });
+  if (r.code !== 0) throw new Error(`cannot apply ValidatingAdmissionPolicy ${name}: ${r.stderr.trim()}`);
+  const probe = { apiVersion: "v1", kind: "Service", metadata: { name: "refused", namespace }, spec: { ports: [{ port: 80 }] } };
+  await waitFor(
+    "the ValidatingAdmissionPolicy to refuse Service refused",
+    async () => {
+      const dry = await applyYaml([probe], { dryRun: true });
+      return dry.code !== 0 && dry.stderr.includes("e2e: Service refused is not allowed");
+    },
+    { timeoutMs: 120_000, intervalMs: 500 },
+  );
+}
+
+function refuseServicePolicy(name: string, namespace: string): Obj[] {
   return [
     {
       apiVersion: "admissionregistration.k8s.io/v1",

@@ -35,7 +35,7 @@ import {
   stopModule,
   waitFor,
   withWebhooksOff,
-  refuseServicePolicy,
+  refuseServices,
 } from "./harness";
 
 jest.setTimeout(10 * 60_000);
@@ -243,21 +243,7 @@ describe("ai-workloads status and diff against the API server", () => {
       { apiVersion: "v1", kind: "Service", metadata: { name: "model", namespace: NS.conflict }, spec: { ports: [{ port: 80 }] } },
     ]);
     // failed: the API server refuses the app's Service (as day-two.e2e.ts does).
-    await mustApply(refuseServicePolicy(REFUSE_POLICY, NS.failed), "apply-server");
-    const probe = {
-      apiVersion: "v1",
-      kind: "Service",
-      metadata: { name: "refused", namespace: NS.failed },
-      spec: { ports: [{ port: 80 }] },
-    };
-    await waitFor(
-      "the ValidatingAdmissionPolicy to refuse Service refused",
-      async () => {
-        const r = await applyYaml([probe], { dryRun: true });
-        return r.code !== 0 && r.stderr.includes("e2e: Service refused is not allowed");
-      },
-      CONVERGE,
-    );
+    await refuseServices(REFUSE_POLICY, NS.failed);
 
     await mustApply([
       mlserver(NS.ok, "model", { "ai-workloads.io/public-paths": "/docs" }),
