@@ -8,6 +8,19 @@ import { benchParsing, benchRender } from "./render";
 
 const REPO = process.cwd();
 const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
+// AI_WORKLOADS_BENCH_ONLY=admission,memory runs only those sections (while working on one); such a
+// run prints what it measured and leaves BENCHMARKS.md alone. The scale sections need the managed
+// set that `converge` creates, so they bring it along.
+const SECTIONS = ["render", "admission", "converge", "writes", "reads", "memory"] as const;
+const only = (process.env.AI_WORKLOADS_BENCH_ONLY ?? "")
+  .split(",")
+  .map(s => s.trim())
+  .filter(Boolean);
+for (const s of only)
+  if (!(SECTIONS as readonly string[]).includes(s))
+    throw new Error(`AI_WORKLOADS_BENCH_ONLY: unknown section ${s}; one of ${SECTIONS.join(", ")}`);
+const runs = (section: (typeof SECTIONS)[number]): boolean =>
+  only.length === 0 || only.includes(section) || (section === "converge" && only.some(s => ["writes", "reads", "memory"].includes(s)));
 
 async function main(): Promise<void> {
   if (process.argv[2] === "--print-mutated-spec") {
@@ -23,103 +36,131 @@ async function main(): Promise<void> {
   };
 
   // Offline first, while nothing else runs.
-  const r = benchRender(join(REPO, "build", "cli.js"));
-  row("render in process, 1,000 Deployments / 50 namespaces", `${fmt(r.us1k)} µs per Deployment`);
-  row("render in process, 10,000 Deployments / 50 namespaces", `${fmt(r.us10k)} µs per Deployment`);
-  row("render process (`ai-workloads render`), 1,000", `${fmt(r.process1kMs, 0)} ms wall`);
-  row("render process (`ai-workloads render`), 10,000", `${fmt(r.process10kMs, 0)} ms wall`);
-  const scaling = (r.us10k * 10000) / (r.us1k * 1000);
-  row("render scaling 10k/1k (in process; linear is 10)", fmt(scaling, 2), `process: ${fmt(r.process10kMs / r.process1kMs, 2)}`);
-  const parsing = benchParsing();
-  for (const p of parsing)
-    row(`annotation parsing, ${p.kib} KiB public-paths value`, `${fmt(p.us, 0)} µs`, `${fmt(p.us / p.kib, 2)} µs/KiB`);
+  const lines: string[] = [];
+  if (runs("render")) {
+    const r = benchRender(join(REPO, "build", "cli.js"));
+    row("render in process, 1,000 Deployments / 50 namespaces", `${fmt(r.us1k)} µs per Deployment`);
+    row("render in process, 10,000 Deployments / 50 namespaces", `${fmt(r.us10k)} µs per Deployment`);
+    row("render process (`ai-workloads render`), 1,000", `${fmt(r.process1kMs, 0)} ms wall`);
+    row("render process (`ai-workloads render`), 10,000", `${fmt(r.process10kMs, 0)} ms wall`);
+    const scaling = (r.us10k * 10000) / (r.us1k * 1000);
+    row("render scaling 10k/1k (in process; linear is 10)", fmt(scaling, 2), `process: ${fmt(r.process10kMs / r.process1kMs, 2)}`);
+    const parsing = benchParsing();
+    for (const p of parsing)
+      row(`annotation parsing, ${p.kib} KiB public-paths value`, `${fmt(p.us, 0)} µs`, `${fmt(p.us / p.kib, 2)} µs/KiB`);
+    lines.push(`render-us-per-deployment: ${fmt(r.us1k, 0)}`, `render-scaling-10k/1k: ${fmt(scaling, 1)}`);
+  }
 
   // With the control plane and the module served (hack/bench/run.mjs started them).
   const { benchAdmission } = await import("./cluster");
   const { SIZES, benchConverge, benchResyncReads, benchWatcherMemory, benchWrites } = await import("./scale");
-  const adm = await benchAdmission(floorModule, floorPatchModule, workDir);
-  row(
-    "admission: object size",
-    `${fmt(adm.objectBytes / 1024, 1)} KiB`,
-    `concurrency ${adm.concurrency}, ${adm.rounds} rounds A/B, mutate+validate`,
-  );
-  row(
-    "admission: module requests/s",
-    fmt(adm.module.rps, 0),
-    `p50 ${fmt(adm.module.p50Ms, 2)} ms, p99 ${fmt(adm.module.p99Ms, 2)} ms, errors ${adm.module.errors}`,
-  );
-  row(
-    "admission: floor requests/s",
-    fmt(adm.floor.rps, 0),
-    `p50 ${fmt(adm.floor.p50Ms, 2)} ms, p99 ${fmt(adm.floor.p99Ms, 2)} ms, errors ${adm.floor.errors}`,
-  );
-  row(
-    "admission: floor returning the module's patch, requests/s",
-    fmt(adm.floorPatch.rps, 0),
-    `p50 ${fmt(adm.floorPatch.p50Ms, 2)} ms, p99 ${fmt(adm.floorPatch.p99Ms, 2)} ms; the module's own share: throughput module/floor-patch ${fmt(adm.module.rps / adm.floorPatch.rps, 2)}, p99 ${fmt(adm.module.p99Ms / adm.floorPatch.p99Ms, 2)}`,
-  );
-  const conv = await benchConverge();
-  row(
-    `reconcile: converge after creating ${conv.apps} Deployments over ${conv.namespaces} namespaces`,
-    `${fmt(conv.moduleSeconds, 1)} s`,
-    "`kubectl apply --server-side` of the Deployments until every Service, HPA and route exists",
-  );
-  row(
-    `direct: \`kubectl apply --server-side\` of the render of the same ${conv.apps} Deployments`,
-    `${fmt(conv.directSeconds, 1)} s`,
-    `${conv.apps} Deployments and ${conv.companions} companions, the watcher stopped`,
-  );
-  const writes = await benchWrites();
-  row(
-    "reconcile: companion writes for one annotation change",
-    String(writes.changeCompanionWrites),
-    `objects changed: 1; Events written: ${writes.changeEventWrites}`,
-  );
-  row("reconcile: companion writes for one resync", String(writes.resyncCompanionWrites), `Events written: ${writes.resyncEventWrites}`);
-  const reads = await benchResyncReads();
-  row(
-    "reconcile: API reads per namespace pass of the resync",
-    fmt(reads.reads / reads.passes, 2),
-    `${reads.reads} GET/LIST requests (API server metrics) for ${reads.passes} passes in ${fmt(reads.seconds, 0)} s; companion writes: ${reads.writes}`,
-  );
-  const mem = await benchWatcherMemory();
-  row(
-    `memory: watcher peak RSS (${mem.managed.apps} managed)`,
-    `${fmt(mem.managed.peakMiB, 0)} MiB`,
-    `settled ${fmt(mem.managed.settledMiB, 0)} MiB; a fresh process over ${mem.periodSeconds} s relist and resync periods`,
-  );
-  row(
-    `memory: watcher peak RSS (${mem.managed.apps} managed, ${mem.withUnmanaged.unmanaged} unlabelled Deployments)`,
-    `${fmt(mem.withUnmanaged.peakMiB, 0)} MiB`,
-    `settled ${fmt(mem.withUnmanaged.settledMiB, 0)} MiB`,
-  );
-  row(
-    `memory: watcher peak RSS (${mem.high.apps} managed, the unlabelled too)`,
-    `${fmt(mem.high.peakMiB, 0)} MiB`,
-    `settled ${fmt(mem.high.settledMiB, 0)} MiB`,
-  );
-  row("memory: admission controller peak RSS", `${fmt(mem.admissionPeakMiB, 0)} MiB`, `floor module: ${fmt(adm.floorPeakRssMiB, 0)} MiB`);
-  // KiB per managed app: the settled RSS's growth from the smaller managed set to the larger, the
-  // unlabelled in both (the peak is the process's start at these sizes, whatever the set).
-  const slope =
-    mem.high.apps > mem.managed.apps
-      ? ((mem.high.settledMiB - mem.withUnmanaged.settledMiB) * 1024) / (mem.high.apps - mem.managed.apps)
-      : NaN;
-
-  const lines = [
-    `admission-throughput-ratio module/floor: ${fmt(adm.module.rps / adm.floor.rps, 2)}`,
-    `admission-p99-ratio module/floor: ${fmt(adm.module.p99Ms / adm.floor.p99Ms, 2)}`,
-    `render-us-per-deployment: ${fmt(r.us1k, 0)}`,
-    `render-scaling-10k/1k: ${fmt(scaling, 1)}`,
-    `reconcile-writes-per-change: ${writes.changeCompanionWrites}`,
-    `reconcile-writes-per-resync: ${writes.resyncCompanionWrites}`,
-    `converge-ratio module/direct-apply: ${fmt(conv.moduleSeconds / conv.directSeconds, 2)}`,
-    `watcher-rss-ratio 10k-unmanaged/none: ${fmt(mem.withUnmanaged.peakMiB / mem.managed.peakMiB, 2)}`,
-    `watcher-kib-per-managed-app: ${fmt(slope, 1)}`,
-    `api-reads-per-resync-namespace: ${fmt(reads.reads / reads.passes, 2)}`,
-    `admission-own-throughput-ratio module/floor-patch: ${fmt(adm.module.rps / adm.floorPatch.rps, 2)}`,
-    `admission-own-p99-ratio module/floor-patch: ${fmt(adm.module.p99Ms / adm.floorPatch.p99Ms, 2)}`,
-  ];
+  let admissionLines: string[] = [];
+  let floorPeakRssMiB = NaN;
+  if (runs("admission")) {
+    const adm = await benchAdmission(floorModule, floorPatchModule, workDir);
+    floorPeakRssMiB = adm.floorPeakRssMiB;
+    row(
+      "admission: object size",
+      `${fmt(adm.objectBytes / 1024, 1)} KiB`,
+      `concurrency ${adm.concurrency}, ${adm.rounds} rounds A/B, mutate+validate`,
+    );
+    row(
+      "admission: module requests/s",
+      fmt(adm.module.rps, 0),
+      `p50 ${fmt(adm.module.p50Ms, 2)} ms, p99 ${fmt(adm.module.p99Ms, 2)} ms, errors ${adm.module.errors}`,
+    );
+    row(
+      "admission: floor requests/s",
+      fmt(adm.floor.rps, 0),
+      `p50 ${fmt(adm.floor.p50Ms, 2)} ms, p99 ${fmt(adm.floor.p99Ms, 2)} ms, errors ${adm.floor.errors}`,
+    );
+    row(
+      "admission: floor returning the module's patch, requests/s",
+      fmt(adm.floorPatch.rps, 0),
+      `p50 ${fmt(adm.floorPatch.p50Ms, 2)} ms, p99 ${fmt(adm.floorPatch.p99Ms, 2)} ms; the module's own share: throughput module/floor-patch ${fmt(adm.module.rps / adm.floorPatch.rps, 2)}, p99 ${fmt(adm.module.p99Ms / adm.floorPatch.p99Ms, 2)}`,
+    );
+    lines.unshift(
+      `admission-throughput-ratio module/floor: ${fmt(adm.module.rps / adm.floor.rps, 2)}`,
+      `admission-p99-ratio module/floor: ${fmt(adm.module.p99Ms / adm.floor.p99Ms, 2)}`,
+    );
+    admissionLines = [
+      `admission-own-throughput-ratio module/floor-patch: ${fmt(adm.module.rps / adm.floorPatch.rps, 2)}`,
+      `admission-own-p99-ratio module/floor-patch: ${fmt(adm.module.p99Ms / adm.floorPatch.p99Ms, 2)}`,
+    ];
+  }
+  let convergeLine: string[] = [];
+  if (runs("converge")) {
+    const conv = await benchConverge();
+    row(
+      `reconcile: converge after creating ${conv.apps} Deployments over ${conv.namespaces} namespaces`,
+      `${fmt(conv.moduleSeconds, 1)} s`,
+      "`kubectl apply --server-side` of the Deployments until every Service, HPA and route exists",
+    );
+    row(
+      `direct: \`kubectl apply --server-side\` of the render of the same ${conv.apps} Deployments`,
+      `${fmt(conv.directSeconds, 1)} s`,
+      `${conv.apps} Deployments and ${conv.companions} companions, the watcher stopped`,
+    );
+    convergeLine = [`converge-ratio module/direct-apply: ${fmt(conv.moduleSeconds / conv.directSeconds, 2)}`];
+  }
+  if (runs("writes")) {
+    const writes = await benchWrites();
+    row(
+      "reconcile: companion writes for one annotation change",
+      String(writes.changeCompanionWrites),
+      `objects changed: 1; Events written: ${writes.changeEventWrites}`,
+    );
+    row("reconcile: companion writes for one resync", String(writes.resyncCompanionWrites), `Events written: ${writes.resyncEventWrites}`);
+    lines.push(
+      `reconcile-writes-per-change: ${writes.changeCompanionWrites}`,
+      `reconcile-writes-per-resync: ${writes.resyncCompanionWrites}`,
+    );
+  }
+  lines.push(...convergeLine);
+  let readsLine: string[] = [];
+  if (runs("reads")) {
+    const reads = await benchResyncReads();
+    row(
+      "reconcile: API reads per namespace pass of the resync",
+      fmt(reads.reads / reads.passes, 2),
+      `${reads.reads} GET/LIST requests (API server metrics) for ${reads.passes} passes in ${fmt(reads.seconds, 0)} s; companion writes: ${reads.writes}`,
+    );
+    readsLine = [`api-reads-per-resync-namespace: ${fmt(reads.reads / reads.passes, 2)}`];
+  }
+  if (runs("memory")) {
+    const mem = await benchWatcherMemory();
+    row(
+      `memory: watcher peak RSS (${mem.managed.apps} managed)`,
+      `${fmt(mem.managed.peakMiB, 0)} MiB`,
+      `settled ${fmt(mem.managed.settledMiB, 0)} MiB; a fresh process over ${mem.periodSeconds} s relist and resync periods`,
+    );
+    row(
+      `memory: watcher peak RSS (${mem.managed.apps} managed, ${mem.withUnmanaged.unmanaged} unlabelled Deployments)`,
+      `${fmt(mem.withUnmanaged.peakMiB, 0)} MiB`,
+      `settled ${fmt(mem.withUnmanaged.settledMiB, 0)} MiB`,
+    );
+    row(
+      `memory: watcher peak RSS (${mem.high.apps} managed, the unlabelled too)`,
+      `${fmt(mem.high.peakMiB, 0)} MiB`,
+      `settled ${fmt(mem.high.settledMiB, 0)} MiB`,
+    );
+    row("memory: admission controller peak RSS", `${fmt(mem.admissionPeakMiB, 0)} MiB`, `floor module: ${fmt(floorPeakRssMiB, 0)} MiB`);
+    // KiB per managed app: the settled RSS's growth from the smaller managed set to the larger, the
+    // unlabelled in both (the peak is the process's start at these sizes, whatever the set).
+    const slope =
+      mem.high.apps > mem.managed.apps
+        ? ((mem.high.settledMiB - mem.withUnmanaged.settledMiB) * 1024) / (mem.high.apps - mem.managed.apps)
+        : NaN;
+    lines.push(
+      `watcher-rss-ratio 10k-unmanaged/none: ${fmt(mem.withUnmanaged.peakMiB / mem.managed.peakMiB, 2)}`,
+      `watcher-kib-per-managed-app: ${fmt(slope, 1)}`,
+    );
+  }
+  lines.push(...readsLine, ...admissionLines);
+  if (only.length > 0) {
+    process.stdout.write(`${lines.join("\n")}\n(AI_WORKLOADS_BENCH_ONLY=${only.join(",")}: BENCHMARKS.md left as it is)\n`);
+    return;
+  }
   const defaults = SIZES.apps === 1000 && SIZES.namespaces === 20 && SIZES.appsHigh === 2000 && SIZES.unmanaged === 10000;
   const sizesNote = defaults
     ? ""

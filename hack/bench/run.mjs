@@ -8,7 +8,8 @@ import { fileURLToPath } from "node:url";
 import { bundleWithHarness } from "../e2e/bundle.mjs";
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const DIR = join(REPO, ".tmp", "bench");
+// AI_WORKLOADS_BENCH_DIR lets two benchmark runs (each its own control plane) share a checkout.
+const DIR = process.env.AI_WORKLOADS_BENCH_DIR ?? join(REPO, ".tmp", "bench");
 const env = { ...process.env, AI_WORKLOADS_E2E_DIR: join(DIR, "e2e") };
 mkdirSync(DIR, { recursive: true });
 

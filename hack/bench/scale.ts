@@ -26,7 +26,8 @@ import {
 } from "../../test/e2e/harness";
 
 const REPO = process.cwd();
-const DIR = join(REPO, ".tmp", "bench");
+// AI_WORKLOADS_BENCH_DIR lets two benchmark runs (each its own control plane) share a checkout.
+const DIR = process.env.AI_WORKLOADS_BENCH_DIR ?? join(REPO, ".tmp", "bench");
 const MANAGED = "app.kubernetes.io/managed-by=ai-workloads";
 const ROUTING = { "ai-workloads.io/host": "bench.example.com", "ai-workloads.io/gateway": "istio-system/gw" };
 const envInt = (name: string, fallback: number): number => {
