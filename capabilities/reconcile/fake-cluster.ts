@@ -18,6 +18,8 @@ export class FakeCluster implements ClusterApi {
   readonly reads: string[] = [];
   /** Names of objects whose reads fail (`Kind/namespace/name`), with the error. */
   readonly failReads = new Map<string, string>();
+  /** Awaited at the start of each apply and delete (`Kind/namespace/name`): a test's way to hold writes in flight. */
+  beforeWrite: (verb: "apply" | "delete", key: string) => Promise<void> = async () => undefined;
   private uid = 0;
 
   constructor(readonly configNamespace = "pepr-system") {}
@@ -61,6 +63,7 @@ export class FakeCluster implements ClusterApi {
   }
   async apply(object: KubeObject) {
     if (!this.installedKinds.has(object.kind ?? "")) throw new Error(`no kind ${object.kind}`);
+    await this.beforeWrite("apply", refKey(object));
     this.refused(refKey(object));
     this.writes++;
     const existing = this.objects.get(refKey(object));
@@ -72,6 +75,7 @@ export class FakeCluster implements ClusterApi {
     this.put(merged);
   }
   async delete(ref: ObjectRef) {
+    await this.beforeWrite("delete", keyOf(ref));
     this.refused(keyOf(ref));
     this.writes++;
     this.objects.delete(keyOf(ref));

@@ -1,6 +1,45 @@
 import { NamespaceQueue } from "./queue";
 
 describe("NamespaceQueue", () => {
+  it("runs up to `concurrency` namespaces side by side, never one namespace twice at a time", async () => {
+    const running = new Set<string>();
+    let most = 0;
+    const runs: string[] = [];
+    const gates = new Map<string, () => void>();
+    const q = new NamespaceQueue(
+      async ns => {
+        expect(running.has(ns)).toBe(false);
+        running.add(ns);
+        most = Math.max(most, running.size);
+        runs.push(ns);
+        await new Promise<void>(r => gates.set(ns, r));
+        running.delete(ns);
+        return { reverts: 0 };
+      },
+      () => undefined,
+      { concurrency: 2 },
+    );
+    q.enqueue("a");
+    q.enqueue("b");
+    q.enqueue("c");
+    await Promise.resolve();
+    expect([...running]).toEqual(["a", "b"]);
+    // "a" changes again while it runs: one more run of "a" once this one is done, after "c" that waited first.
+    q.enqueue("a");
+    q.enqueue("a");
+    gates.get("a")!();
+    await new Promise(r => setImmediate(r));
+    expect([...running].sort()).toEqual(["b", "c"]);
+    gates.get("b")!();
+    await new Promise(r => setImmediate(r));
+    expect([...running].sort()).toEqual(["a", "c"]);
+    gates.get("a")!();
+    gates.get("c")!();
+    await q.idle();
+    expect(runs).toEqual(["a", "b", "c", "a"]);
+    expect(most).toBe(2);
+  });
+
   it("coalesces events for a namespace that is already waiting into one run", async () => {
     const runs: string[] = [];
     let release: () => void = () => undefined;

@@ -1,5 +1,6 @@
-// One namespace reconciled at a time; events for a namespace already waiting coalesce into
-// one run. A namespace whose runs keep reverting the same objects (another controller
+// Up to `concurrency` namespaces reconciled at once, never one namespace twice at a time (a
+// pass reads and writes its namespace as a whole); events for a namespace already waiting, or
+// running, coalesce into one run after it. A namespace whose runs keep reverting the same objects (another controller
 // fighting over one) is slowed down exponentially, so the module's writes stay bounded; runs
 // that follow real changes are never slowed. A run that reverts nothing does not end the
 // streak (it is usually the echo of the module's own write); only `quietMs` without one does.
@@ -21,15 +22,18 @@ export interface QueueOptions {
   freeRuns: number;
   /** A reverting run this long after the last one starts a new streak. */
   quietMs: number;
+  /** Namespaces run at once: their writes go to the API server side by side. */
+  concurrency: number;
 }
 
-const DEFAULTS: QueueOptions = { baseDelayMs: 1_000, maxDelayMs: 60_000, freeRuns: 3, quietMs: 120_000 };
+const DEFAULTS: QueueOptions = { baseDelayMs: 1_000, maxDelayMs: 60_000, freeRuns: 3, quietMs: 120_000, concurrency: 1 };
 
 export class NamespaceQueue {
   private readonly pending = new Set<string>();
   private readonly delayed = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly streak = new Map<string, { runs: number; lastWrite: number }>();
-  private running = false;
+  /** Namespaces whose run is under way. */
+  private readonly active = new Set<string>();
   private waiters: (() => void)[] = [];
   private readonly options: QueueOptions;
   private depth = 0;
@@ -48,12 +52,12 @@ export class NamespaceQueue {
     if (this.delayed.has(namespace)) return; // a delayed run is already coming
     this.pending.add(namespace);
     this.depthChanged();
-    void this.drain();
+    this.pump();
   }
 
   /** Resolves when nothing is pending, running or delayed. */
   idle(): Promise<void> {
-    if (!this.running && this.pending.size === 0 && this.delayed.size === 0) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise(resolve => this.waiters.push(resolve));
   }
 
@@ -82,37 +86,46 @@ export class NamespaceQueue {
     this.depthChanged();
   }
 
-  private async drain(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
+  private isIdle(): boolean {
+    return this.active.size === 0 && this.pending.size === 0 && this.delayed.size === 0;
+  }
+
+  /** Starts waiting namespaces while there is room; each finished run makes room again. */
+  private pump(): void {
+    while (this.active.size < this.options.concurrency) {
+      const next = this.nextReady();
+      if (next === undefined) return;
+      this.pending.delete(next);
+      this.active.add(next);
+      this.depthChanged();
+      void this.run(next).finally(() => {
+        this.active.delete(next);
+        this.pump();
+        if (this.isIdle()) this.waiters.splice(0).forEach(w => w());
+      });
+    }
+  }
+
+  private async run(next: string): Promise<void> {
+    let failed = false;
     try {
-      for (let next = this.first(); next !== undefined; next = this.first()) {
-        this.pending.delete(next);
-        this.depthChanged();
-        let failed = false;
-        try {
-          const { reverts, failures = 0 } = await this.worker(next);
-          failed = failures > 0;
-          if (reverts > 0 && !failed) {
-            const runs = this.count(next);
-            if (runs > this.options.freeRuns) {
-              this.pending.delete(next);
-              this.later(next, this.delayFor(runs - this.options.freeRuns - 1));
-            }
-          }
-        } catch (e) {
-          this.onError(next, e);
-          failed = true;
-        }
-        if (failed) {
-          // An event that came during the run is served by the retry.
+      const { reverts, failures = 0 } = await this.worker(next);
+      failed = failures > 0;
+      if (reverts > 0 && !failed) {
+        const runs = this.count(next);
+        if (runs > this.options.freeRuns) {
           this.pending.delete(next);
-          this.later(next, this.delayFor(Math.min(this.count(next), 10)));
+          this.later(next, this.delayFor(runs - this.options.freeRuns - 1));
         }
       }
-    } finally {
-      this.running = false;
-      if (this.delayed.size === 0) this.waiters.splice(0).forEach(w => w());
+    } catch (e) {
+      this.onError(next, e);
+      failed = true;
+    }
+    if (failed) {
+      // An event that came during the run is served by the retry.
+      this.pending.delete(next);
+      this.later(next, this.delayFor(Math.min(this.count(next), 10)));
     }
   }
 
@@ -129,7 +142,9 @@ export class NamespaceQueue {
     return Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** step);
   }
 
-  private first(): string | undefined {
-    return this.pending.values().next().value;
+  /** The first waiting namespace that is not running now. */
+  private nextReady(): string | undefined {
+    for (const namespace of this.pending) if (!this.active.has(namespace)) return namespace;
+    return undefined;
   }
 }

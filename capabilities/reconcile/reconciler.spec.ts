@@ -77,6 +77,9 @@ const SEED_OBJECTS = [
   "Service/runtime-openai",
   "VirtualService/ai-workloads",
 ];
+/** A companion label's place in the plan's order (kind order of SPEC §8, then name). */
+const KIND_ORDER = ["Service", "HorizontalPodAutoscaler", "VirtualService", "RequestAuthentication", "AuthorizationPolicy"];
+const SEED_ORDER = (label: string): number => KIND_ORDER.indexOf(label.split("/")[0]) * 1000 + SEED_OBJECTS.indexOf(label);
 const NO_JWT = { "ai-workloads.io/request-auth": "false", "ai-workloads.io/require-jwt": "false" };
 
 describe("Reconciler", () => {
@@ -348,6 +351,76 @@ describe("Reconciler: a write the API server refuses (SPEC §12.3)", () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+});
+
+describe("Reconciler: writes side by side, JWT rules before routes (SPEC §12)", () => {
+  const kindOf = (key: string): string => key.split("/")[0];
+  const JWT_RULES = new Set(["RequestAuthentication", "AuthorizationPolicy"]);
+
+  /** Holds every write for a turn of the event loop, and notes when each starts and ends. */
+  function timeline(cluster: FakeCluster): { log: string[]; most: () => number } {
+    const log: string[] = [];
+    let inFlight = 0;
+    let most = 0;
+    cluster.beforeWrite = async (verb, key) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      log.push(`start ${verb} ${key}`);
+      await new Promise(resolve => setImmediate(resolve));
+      log.push(`end ${verb} ${key}`);
+      inFlight--;
+    };
+    return { log, most: () => most };
+  }
+  const first = (log: string[], what: (line: string) => boolean): number => log.findIndex(what);
+  const last = (log: string[], what: (line: string) => boolean): number => log.length - 1 - [...log].reverse().findIndex(what);
+
+  it("writes a namespace's companions side by side, and sends its route only once its JWT rules are stored", async () => {
+    const { cluster } = seededCluster();
+    const { log, most } = timeline(cluster);
+    const outcome = await new Reconciler(cluster, quiet, () => NOW).reconcileNamespace("ai");
+    expect(managedIn(cluster, "ai")).toEqual(SEED_OBJECTS);
+    expect(outcome.applied).toEqual([...outcome.applied].sort((a, b) => SEED_ORDER(a) - SEED_ORDER(b)));
+    expect(most()).toBeGreaterThan(1);
+    const rulesStored = last(log, l => l.startsWith("end apply") && JWT_RULES.has(kindOf(l.split(" ")[2])));
+    const routeSent = first(log, l => l === "start apply VirtualService/ai/ai-workloads");
+    expect(rulesStored).toBeGreaterThanOrEqual(0);
+    expect(routeSent).toBeGreaterThan(rulesStored);
+  });
+
+  it("holds the route back while a JWT rule is refused, reports why, and sends it once the rule is stored", async () => {
+    const { cluster } = seededCluster();
+    cluster.refuse.set("AuthorizationPolicy/ai/ai-workloads-require-jwt", "denied by a ValidatingAdmissionPolicy");
+    const r = new Reconciler(cluster, quiet, () => NOW);
+    const outcome = await r.reconcileNamespace("ai");
+    expect(outcome.failed).toEqual(["VirtualService/ai-workloads", "AuthorizationPolicy/ai-workloads-require-jwt"]);
+    expect(managedIn(cluster, "ai")).not.toContain("VirtualService/ai-workloads");
+    expect(managedIn(cluster, "ai")).toContain("Service/runtime-openai");
+    expect(eventsOf(cluster, "CompanionFailed").map(e => e[2])).toEqual([
+      "cannot apply VirtualService/ai-workloads: held back until AuthorizationPolicy/ai-workloads-require-jwt is applied, so that no route goes out without its JWT rules; the other objects are kept in step, and this one is retried with backoff",
+      "cannot apply AuthorizationPolicy/ai-workloads-require-jwt: denied by a ValidatingAdmissionPolicy; the other objects are kept in step, and this one is retried with backoff",
+    ]);
+    cluster.refuse.clear();
+    const healed = await r.reconcileNamespace("ai");
+    expect([healed.applied, healed.failed]).toEqual([["VirtualService/ai-workloads", "AuthorizationPolicy/ai-workloads-require-jwt"], []]);
+    expect(managedIn(cluster, "ai")).toEqual(SEED_OBJECTS);
+  });
+
+  it("deletes a namespace's routes before its JWT rules", async () => {
+    const { cluster } = seededCluster();
+    const r = new Reconciler(cluster, quiet, () => NOW);
+    await r.reconcileNamespace("ai");
+    for (const d of [...cluster.objects.values()].filter(o => o.kind === "Deployment" && o.metadata?.namespace === "ai"))
+      cluster.remove("Deployment", "ai", d.metadata!.name!);
+    annotate(namespaceOf(cluster, "ai"), { "ai-workloads.io/host": undefined });
+    const { log } = timeline(cluster);
+    const outcome = await r.reconcileNamespace("ai");
+    expect(outcome.pruned).toContain("VirtualService/ai-workloads");
+    const routeGone = first(log, l => l === "end delete VirtualService/ai/ai-workloads");
+    const rulesFirstDeleted = first(log, l => l.startsWith("start delete") && JWT_RULES.has(kindOf(l.split(" ")[2])));
+    expect(routeGone).toBeGreaterThanOrEqual(0);
+    expect(rulesFirstDeleted).toBeGreaterThan(routeGone);
   });
 });
 
@@ -822,7 +895,8 @@ describe("Reconciler: metrics (SPEC §14.3)", () => {
     try {
       const { cluster } = seededCluster();
       cluster.refuse.set("Service/ai/runtime-openai", "refused");
-      const { r, m } = withMetrics(cluster, { baseDelayMs: 1_000 });
+      // One namespace at a time, so that one waits while the other runs.
+      const { r, m } = withMetrics(cluster, { baseDelayMs: 1_000, concurrency: 1 });
       r.enqueue("ai");
       r.enqueue("other");
       // "ai" is running, "other" waits.

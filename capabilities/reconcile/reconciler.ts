@@ -5,7 +5,7 @@ import { APP_LABEL, CONFIG_MAP_KEY, CONFIG_MAP_NAME } from "../core/constants";
 import { type ClusterConfig, DEFAULT_CLUSTER_CONFIG, type NamespaceSettings, parseClusterConfig } from "../core/config";
 import { type DefaultsState, defaultsState } from "../core/defaults-state";
 import { readsSettingsConfigMap, settingsConflicts } from "../core/mlserver-settings";
-import type { PlannedApp } from "../core/plan";
+import { type PlannedApp, compareCompanions } from "../core/plan";
 import { denials, deny, formatProblem } from "../core/problems";
 import { SECURITY_KINDS, objectKey, objectLabel } from "../core/sync";
 import type { Companion, KubeObject, V1Deployment } from "../core/types";
@@ -14,6 +14,7 @@ import { type Involved, type Reason, buildEvent, eventSignature, storedSignature
 import { type Observation, observeNamespace } from "./observe";
 import { NamespaceQueue, type QueueOptions } from "./queue";
 import { SettingsReads } from "./settings-reads";
+import { Slots } from "./slots";
 
 export interface Outcome {
   namespace: string;
@@ -69,6 +70,13 @@ interface SettingsCheck {
   conflicts: { field: string; message: string }[] | undefined;
 }
 
+/** The JWT rules of a namespace: applied before its routes, deleted after them. */
+const GUARD_KINDS: ReadonlySet<string> = new Set(["RequestAuthentication", "AuthorizationPolicy"]);
+
+/** Namespaces reconciled at once, and the watcher's writes in flight at once over all of them. */
+export const NAMESPACES_AT_ONCE = 4;
+export const WRITES_AT_ONCE = 16;
+
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export class Reconciler {
@@ -86,11 +94,14 @@ export class Reconciler {
   private readonly everReported = new Set<string>();
   /** The warnings stored as Events before this process started (eventSignature); undefined until read. */
   private storedEvents: Set<string> | undefined;
+  private readingStoredEvents: Promise<void> | undefined;
   /** The mlserver settings ConfigMaps known, and what was read in them (SPEC §13.1). */
   private readonly settingsReads: SettingsReads;
   /** Per namespace, each app's defaults state by name, with the version, Namespace settings and config it was judged at. */
   private readonly defaultsStates = new Map<string, Map<string, { at: string; state: DefaultsState | undefined }>>();
   readonly queue: NamespaceQueue;
+  /** Every companion and Event write of every pass goes through these. */
+  private readonly writes = new Slots(WRITES_AT_ONCE);
 
   constructor(
     private readonly api: ClusterApi,
@@ -110,7 +121,7 @@ export class Reconciler {
         this.metrics.count("failures", 1);
         this.log.error({ namespace: ns, err: String(e) }, "reconcile failed; retrying");
       },
-      queueOptions,
+      { concurrency: NAMESPACES_AT_ONCE, ...queueOptions },
       waiting => this.metrics.gauge("queueDepth", "", waiting),
     );
   }
@@ -206,28 +217,41 @@ export class Reconciler {
     const failures: Failure[] = [];
     const applied: Companion[] = [];
     const pruned: KubeObject[] = [];
-    for (const c of plan.apply) {
-      const o = c as KubeObject;
-      const error = await attempt(() => this.api.apply(o));
-      if (error !== undefined) {
-        failures.push({ object: o, verb: "apply", error });
-        continue;
+    const applyEach = (objects: readonly Companion[]): Promise<unknown> =>
+      this.writes.all(objects, async c => {
+        const o = c as KubeObject;
+        const error = await attempt(() => this.api.apply(o));
+        if (error !== undefined) return failures.push({ object: o, verb: "apply", error });
+        applied.push(c);
+        const key = objectKey(o);
+        const content = JSON.stringify(o);
+        if (this.lastApplied.get(key) === content) outcome.reverts++;
+        this.lastApplied.set(key, content);
+      });
+    const deleteEach = (objects: readonly KubeObject[]): Promise<unknown> =>
+      this.writes.all(objects, async o => {
+        const error = await attempt(() => this.api.delete(refOf(o)));
+        if (error !== undefined) return failures.push({ object: o, verb: "delete", error });
+        this.lastApplied.delete(objectKey(o));
+        pruned.push(o);
+      });
+    // A route never goes out ahead of the JWT rules that guard it, and the rules never go before
+    // the routes they guard (SPEC §12: JWT protection never fails open). Within each step the
+    // writes go side by side.
+    const routes = plan.apply.filter(c => c.kind === "VirtualService");
+    await applyEach(plan.apply.filter(c => c.kind !== "VirtualService"));
+    const unguarded = failures.filter(f => GUARD_KINDS.has(f.object.kind ?? ""));
+    if (unguarded.length === 0) await applyEach(routes);
+    else
+      for (const r of routes) {
+        const why = `held back until ${unguarded.map(f => objectLabel(f.object)).join(", ")} is applied, so that no route goes out without its JWT rules`;
+        failures.push({ object: r as KubeObject, verb: "apply", error: why });
       }
-      applied.push(c);
-      const key = objectKey(o);
-      const content = JSON.stringify(o);
-      if (this.lastApplied.get(key) === content) outcome.reverts++;
-      this.lastApplied.set(key, content);
-    }
-    for (const o of plan.prune) {
-      const error = await attempt(() => this.api.delete(refOf(o)));
-      if (error !== undefined) {
-        failures.push({ object: o, verb: "delete", error });
-        continue;
-      }
-      this.lastApplied.delete(objectKey(o));
-      pruned.push(o);
-    }
+    await deleteEach(plan.prune.filter(o => !GUARD_KINDS.has(o.kind ?? "")));
+    await deleteEach(plan.prune.filter(o => GUARD_KINDS.has(o.kind ?? "")));
+    // The writes finish in the API server's order; the report keeps the plan's.
+    [applied as KubeObject[], pruned].forEach(list => list.sort(compareCompanions));
+    failures.sort((a, b) => compareCompanions(a.object, b.object));
     outcome.applied = applied.map(objectLabel);
     outcome.pruned = pruned.map(objectLabel);
     outcome.failed = failures.map(f => objectLabel(f.object));
@@ -310,35 +334,37 @@ export class Reconciler {
     };
     done.applied.forEach(o => note(o as KubeObject, "applied"));
     done.pruned.forEach(o => note(o, "deleted"));
-    for (const { on, parts } of changes.values()) await this.event(on, "CompanionsApplied", parts.join(", "));
+    // Events are written side by side, and the pass ends when all are.
+    const sending: Promise<void>[] = [];
+    for (const { on, parts } of changes.values()) sending.push(this.event(on, "CompanionsApplied", parts.join(", ")));
 
     // Warnings: each distinct one once; `current` are those that still hold in this namespace.
     const current = new Set<string>();
-    const warn = async (on: Involved, reason: Reason, message: string, id: string): Promise<void> => {
+    const warn = (on: Involved, reason: Reason, message: string, id: string): void => {
       const key = `${namespace}/${id}`;
       current.add(key);
-      await this.report(on, reason, message, key);
+      sending.push(this.report(on, reason, message, key));
     };
     for (const { wanted: w, existing } of plan.conflicts) {
       const message = `${objectLabel(existing)} exists and was not created by ai-workloads; it is left alone. Rename or remove it, or label it app.kubernetes.io/managed-by: ai-workloads to hand it over`;
-      await warn(ownerOf(w as KubeObject), "CompanionConflict", message, `conflict/${objectKey(w)}`);
+      warn(ownerOf(w as KubeObject), "CompanionConflict", message, `conflict/${objectKey(w)}`);
     }
     for (const { object, verb, error } of done.failures) {
       const message = `cannot ${verb} ${objectLabel(object)}: ${error}; the other objects are kept in step, and this one is retried with backoff`;
-      await warn(ownerOf(object), "CompanionFailed", message, `failed/${objectKey(object)}`);
+      warn(ownerOf(object), "CompanionFailed", message, `failed/${objectKey(object)}`);
     }
     for (const { deployment, problem } of plan.routeConflicts) {
-      await warn(involvedOf(deployment as KubeObject), "RouteConflict", formatProblem(problem), `route/${deployment.metadata?.name}`);
+      warn(involvedOf(deployment as KubeObject), "RouteConflict", formatProblem(problem), `route/${deployment.metadata?.name}`);
     }
     for (const { deployment, problems } of wanted.unresolved) {
       const lines = denials(problems).map(formatProblem);
       const message = `companions kept as they are: ${lines.join("\n")}`;
-      await warn(involvedOf(deployment as KubeObject), "ConfigError", message, `unresolved/${deployment.metadata!.name}`);
+      warn(involvedOf(deployment as KubeObject), "ConfigError", message, `unresolved/${deployment.metadata!.name}`);
     }
     if (wanted.namespaceProblems.length > 0) {
       const lines = denials(wanted.namespaceProblems).map(formatProblem);
       const message = `VirtualService, RequestAuthentication and AuthorizationPolicies kept as they are until the Namespace's ai-workloads.io annotations are valid: ${lines.join("\n")}`;
-      await warn(namespaceRef, "ConfigError", message, "namespace");
+      warn(namespaceRef, "ConfigError", message, "namespace");
     }
     for (const { deployment, conflicts } of settings) {
       const id = `settings/${deployment.metadata!.name}/`;
@@ -348,8 +374,7 @@ export class Reconciler {
         continue;
       }
       // One Event per key, so that fixing one key does not repeat the others.
-      for (const { field, message } of conflicts)
-        await warn(involvedOf(deployment as KubeObject), "SettingsConflict", message, `${id}${field}`);
+      for (const { field, message } of conflicts) warn(involvedOf(deployment as KubeObject), "SettingsConflict", message, `${id}${field}`);
     }
     // Only a valid config says what admission would produce now.
     if (this.configGap === undefined) {
@@ -365,7 +390,7 @@ export class Reconciler {
         const state = known?.at === at ? known.state : defaultsState(deployment, namespaceSettings, this.config);
         now.set(deployment.metadata!.name!, { at, state });
         if (state === undefined || state.state === "current") continue;
-        await warn(
+        warn(
           involvedOf(deployment as KubeObject),
           "DefaultsOutdated",
           outdatedMessage(deployment, state),
@@ -377,10 +402,11 @@ export class Reconciler {
     // The objects it keeps are those no deletion may touch now, even when the last valid config still wants them.
     const kept = plan.keptForConfig.length > 0 ? plan.keptForConfig : plan.guarded;
     if (kept.length > 0 && this.configGap && !this.configGap.configMap) {
-      await warn(namespaceRef, "ConfigError", this.gapMessage(`kept ${kept.join(", ")}`), "config-gap");
+      warn(namespaceRef, "ConfigError", this.gapMessage(`kept ${kept.join(", ")}`), "config-gap");
     }
     // Forget what no longer holds in this namespace, so that a recurrence is reported again.
     for (const key of this.reported.keys()) if (key.startsWith(`${namespace}/`) && !current.has(key)) this.reported.delete(key);
+    await Promise.all(sending);
   }
 
   /**
@@ -396,9 +422,17 @@ export class Reconciler {
     await this.event(on, reason, message);
   }
 
-  /** Reads the Events a previous run wrote, once: a failed read is retried on the next pass. */
-  private async loadStoredEvents(): Promise<void> {
-    if (this.storedEvents !== undefined) return;
+  /**
+   * Reads the Events a previous run wrote, once: a failed read is retried on the next pass.
+   * Passes that start side by side share the one read.
+   */
+  private loadStoredEvents(): Promise<void> {
+    if (this.storedEvents !== undefined) return Promise.resolve();
+    this.readingStoredEvents ??= this.readStoredEvents().finally(() => (this.readingStoredEvents = undefined));
+    return this.readingStoredEvents;
+  }
+
+  private async readStoredEvents(): Promise<void> {
     try {
       const events = await this.api.moduleEvents();
       this.storedEvents = new Set(events.map(storedSignature));
@@ -409,7 +443,8 @@ export class Reconciler {
 
   private async event(on: Involved, reason: Reason, message: string): Promise<void> {
     try {
-      await this.api.createEvent(buildEvent(on, reason, message, this.now()));
+      const event = buildEvent(on, reason, message, this.now());
+      await this.writes.run(() => this.api.createEvent(event));
     } catch (e) {
       // An Event is a report, not state: failing to write one must not fail the reconcile.
       this.log.warn({ reason, err: String(e) }, "cannot write Event");
