@@ -424,6 +424,25 @@ describe("Reconciler: writes side by side, JWT rules before routes (SPEC §12)",
   });
 });
 
+describe("Reconciler: which watch events need a pass", () => {
+  it("counts its own write coming back, and fields others add, as nothing to do; an edit of its fields, or an object it never wrote, as work", async () => {
+    const { cluster, companions } = seededCluster();
+    const r = new Reconciler(cluster, quiet, () => NOW);
+    const service = (): KubeObject => structuredClone(cluster.find("Service", "ai", "runtime-openai")!);
+    const before = companions.find(c => c.kind === "Service" && c.metadata?.name === "runtime-openai")!;
+    expect(r.isOwnWrite(before)).toBe(false);
+    await r.reconcileNamespace("ai");
+    expect(r.isOwnWrite(service())).toBe(true);
+    const withTheirs = service();
+    withTheirs.metadata!.annotations = { ...withTheirs.metadata!.annotations, "example.com/theirs": "x" };
+    (withTheirs.spec as { clusterIP?: string }).clusterIP = "10.0.0.7";
+    expect(r.isOwnWrite(withTheirs)).toBe(true);
+    const edited = service();
+    (edited.spec as { ports: { port: number }[] }).ports[0].port = 9999;
+    expect(r.isOwnWrite(edited)).toBe(false);
+  });
+});
+
 describe("Reconciler: a Deployment that does not resolve keeps everything it had (SPEC §12.3)", () => {
   it("keeps its route in the VirtualService when another app's route changes", async () => {
     const { cluster } = seededCluster();

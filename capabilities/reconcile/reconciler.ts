@@ -7,7 +7,7 @@ import { type DefaultsState, defaultsState } from "../core/defaults-state";
 import { readsSettingsConfigMap, settingsConflicts } from "../core/mlserver-settings";
 import { type PlannedApp, compareCompanions } from "../core/plan";
 import { denials, deny, formatProblem } from "../core/problems";
-import { SECURITY_KINDS, objectKey, objectLabel } from "../core/sync";
+import { SECURITY_KINDS, isUpToDate, objectKey, objectLabel } from "../core/sync";
 import type { Companion, KubeObject, V1Deployment } from "../core/types";
 import { COMPANION_KINDS, type ClusterApi, refOf } from "./cluster-api";
 import { type Involved, type Reason, buildEvent, eventSignature, storedSignature } from "./events";
@@ -196,6 +196,17 @@ export class Reconciler {
    */
   settingsConfigMapChanged(namespace: string, name: string, resourceVersion: string | undefined): boolean {
     return this.settingsReads.changed(namespace, name, resourceVersion);
+  }
+
+  /**
+   * Whether a watched object only brings back what this process last applied to it (the echo
+   * of its own write, or a change of fields the module does not set): a pass would find it in
+   * step, so its event needs none. What changes the wanted state (a Deployment, the Namespace,
+   * the config) has events of its own, and the resync catches anything else.
+   */
+  isOwnWrite(o: KubeObject): boolean {
+    const content = this.lastApplied.get(objectKey(o));
+    return content !== undefined && isUpToDate(JSON.parse(content), o);
   }
 
   async resyncAll(): Promise<void> {
