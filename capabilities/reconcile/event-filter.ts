@@ -1,0 +1,27 @@
+// Which Deployment watch events can change a pass's outcome. A pass reads a Deployment's
+// metadata and spec; the controllers write its status many times over (observedGeneration,
+// conditions, replica counts), and each of those events would otherwise cost a pass over the
+// whole namespace.
+import type { KubeObject } from "../core/types";
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/**
+ * False only when `after` is `before` with nothing a pass reads changed: the same object
+ * (uid), the same spec (generation), and the same labels, annotations, owners, finalizers and
+ * deletion state.
+ */
+export function deploymentChangeMatters(before: KubeObject | undefined, after: KubeObject, phase: string): boolean {
+  if (phase === "DELETED" || before === undefined) return true;
+  const [b, a] = [before.metadata ?? {}, after.metadata ?? {}];
+  return !(
+    b.uid === a.uid &&
+    b.generation !== undefined &&
+    b.generation === a.generation &&
+    b.deletionTimestamp === a.deletionTimestamp &&
+    same(b.labels, a.labels) &&
+    same(b.annotations, a.annotations) &&
+    same(b.ownerReferences, a.ownerReferences) &&
+    same(b.finalizers, a.finalizers)
+  );
+}
