@@ -134,9 +134,8 @@ function keep(model: GenericClass, labels: Record<string, string>, mirror: Mirro
   mirror.clear();
   const filters = Object.keys(labels).length > 0 ? { labels } : {};
   const watcher = K8s(model, filters).Watch((o, phase) => {
-    // Nothing here reads managedFields, often the largest part of an object: dropped from the
-    // object the watch library caches too (the same object), they cost no memory per app.
-    if (o.metadata) delete o.metadata.managedFields;
+    // The mirror drops what nothing reads (status, managedFields) from this very object, which the
+    // watch library caches too: neither copy holds them.
     mirror.apply(o as KubeObject, phase);
     onEvent(o as KubeObject, phase);
   }, watchCfg());

@@ -40,14 +40,22 @@ function recorded(cluster: FakeCluster): { api: ClusterApi; reads: string[] } {
   return { api, reads };
 }
 
+/** An object as the API server serves it: with a status and managedFields, which the copies drop. */
+function served(o: KubeObject): KubeObject {
+  const copy = structuredClone(o) as KubeObject & { status?: unknown };
+  copy.metadata = { ...copy.metadata, managedFields: [{ manager: "ai-workloads", operation: "Apply", fieldsType: "FieldsV1" }] };
+  copy.status = { observedGeneration: 1, conditions: [{ type: "Available", status: "True", message: "from a controller" }] };
+  return copy;
+}
+
 /** What the watches would hold of the cluster right now, every first list in. */
-function watchesOf(cluster: FakeCluster): Mirrors {
+function watchesOf(cluster: FakeCluster, serve: (o: KubeObject) => KubeObject = structuredClone): Mirrors {
   const mirrors: Mirrors = {
     namespaces: new Mirror("v1", "Namespace"),
     deployments: new Mirror("apps/v1", "Deployment"),
     companions: new Map(COMPANION_KINDS.map(k => [k.kind as string, new Mirror(k.apiVersion, k.kind)])),
   };
-  for (const o of cluster.objects.values()) watched(mirrors, o)?.apply(structuredClone(o), "ADDED");
+  for (const o of cluster.objects.values()) watched(mirrors, o)?.apply(serve(o), "ADDED");
   for (const m of [mirrors.namespaces, mirrors.deployments, ...mirrors.companions.values()]) m.synced = true;
   return mirrors;
 }
@@ -78,6 +86,36 @@ describe("the reconciler over the watches' copies", () => {
     expect(outcome.writes).toBe(0);
     expect(cluster.writes).toBe(writes);
     expect(reads).toEqual([]);
+  });
+
+  it("plans from copies without status and managedFields as from the objects served: in step, drift repaired, status ignored", async () => {
+    const cluster = await convergedCluster();
+    const mirrors = watchesOf(cluster, served);
+    const held = [mirrors.namespaces, mirrors.deployments, ...mirrors.companions.values()].flatMap(m => m.all());
+    expect(held.length).toBeGreaterThan(3);
+    for (const o of held) {
+      expect(o).not.toHaveProperty("status");
+      expect(o.metadata).not.toHaveProperty("managedFields");
+    }
+    const { api, reads } = recorded(cluster);
+    const r = new Reconciler(cachedClusterApi(api, mirrors), quiet, () => NOW);
+    expect((await r.reconcileNamespace("ai")).writes).toBe(0);
+    reads.length = 0;
+
+    // A status of its own (the HPA controller's) is no drift.
+    mirrors.companions
+      .get("HorizontalPodAutoscaler")!
+      .apply(served(cluster.find("HorizontalPodAutoscaler", "ai", "runtime-openai")!), "MODIFIED");
+    expect((await r.reconcileNamespace("ai")).writes).toBe(0);
+    expect(reads).toEqual([]);
+
+    // A user's edit of a field the module sets is.
+    const service = cluster.find("Service", "ai", "runtime-openai")!;
+    (service.spec as { ports: { port: number }[] }).ports[0].port = 9999;
+    mirrors.companions.get("Service")!.apply(served(service), "MODIFIED");
+    const repaired = await r.reconcileNamespace("ai");
+    expect(repaired.failed).toEqual([]);
+    expect(repaired.applied).toEqual(["Service/runtime-openai"]);
   });
 
   it("finds the namespaces of a resync in the watches' copies, with one list of Namespaces for all of them", async () => {

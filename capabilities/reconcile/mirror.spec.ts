@@ -29,3 +29,41 @@ describe("Mirror versions", () => {
     expect(m.size).toBe(0);
   });
 });
+
+describe("what a copy keeps", () => {
+  /** A Service as the API server returns it: the module's fields, the server's defaults, status and managedFields. */
+  const stored = () => ({
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: {
+      name: "a",
+      namespace: "x",
+      uid: "1",
+      resourceVersion: "7",
+      generation: 1,
+      labels: { "app.kubernetes.io/managed-by": "ai-workloads" },
+      annotations: { note: "kept" },
+      ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name: "a", uid: "d1" }],
+      managedFields: [{ manager: "ai-workloads", operation: "Apply", fieldsV1: { "f:spec": {} } }],
+    },
+    spec: { ports: [{ name: "http", port: 8080, protocol: "TCP", targetPort: 8080 }], clusterIP: "10.96.0.1" },
+    status: { loadBalancer: {} },
+  });
+
+  it("drops status and managedFields, in the object handed over (the watch library caches that one), and keeps all else", () => {
+    const m = new Mirror("v1", "Service");
+    const o = stored();
+    m.apply(o, "ADDED");
+    const { status: _status, ...rest } = stored();
+    const { managedFields: _managedFields, ...metadata } = rest.metadata;
+    expect(m.get("x", "a")).toEqual({ ...rest, metadata });
+    expect(o).not.toHaveProperty("status");
+    expect(o.metadata).not.toHaveProperty("managedFields");
+  });
+
+  it("drops them from an object read from the API server too", () => {
+    const m = new Mirror("v1", "Service");
+    m.apply(stored(), "MODIFIED");
+    expect(Object.keys(m.get("x", "a")!).sort()).toEqual(["apiVersion", "kind", "metadata", "spec"]);
+  });
+});

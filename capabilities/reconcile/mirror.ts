@@ -4,6 +4,19 @@
 // until then (and after the watch gave up) callers read the API server instead.
 import type { KubeObject } from "../core/types";
 
+/**
+ * What a copy keeps of an object, in place: everything but `status` and `metadata.managedFields`.
+ * Nothing that plans from a copy reads either: a pass reads a Deployment's metadata and spec, and
+ * compares the fields the module sets (metadata and spec) with a companion's; status is the
+ * controllers', and managedFields is the largest part of an object. In place, because the watch
+ * library caches the very object it hands over: a copy would keep the whole object twice.
+ */
+export function slim(o: KubeObject): KubeObject {
+  if (o.metadata) delete o.metadata.managedFields;
+  delete (o as { status?: unknown }).status;
+  return o;
+}
+
 export type Phase = "ADDED" | "MODIFIED" | "DELETED" | string;
 
 export class Mirror {
@@ -19,8 +32,9 @@ export class Mirror {
     readonly kind: string,
   ) {}
 
-  /** One watch event. */
+  /** One watch event (or an object read from the API server): what is kept of it is {@link slim}. */
   apply(o: KubeObject, phase: Phase): void {
+    slim(o);
     const namespace = o.metadata?.namespace ?? "";
     const name = o.metadata?.name ?? "";
     const items = this.byNamespace.get(namespace);
