@@ -11,6 +11,7 @@ import { peprMetricsSink } from "./metrics";
 import { kubeClusterApi } from "./reconcile/kube-api";
 import { COMPANION_KINDS } from "./reconcile/cluster-api";
 import { type Mirrors, cachedClusterApi } from "./reconcile/cached-api";
+import { deploymentChangeMatters } from "./reconcile/event-filter";
 import { Mirror } from "./reconcile/mirror";
 import { Reconciler } from "./reconcile/reconciler";
 import { RESYNC_ENV, resyncInterval } from "./reconcile/resync";
@@ -129,15 +130,18 @@ const watchCfg = (): WatchCfg => ({
 });
 const RESTART_MS = 30_000;
 
-function keep(model: GenericClass, labels: Record<string, string>, mirror: Mirror, onEvent: (o: KubeObject, phase: string) => void): void {
+type OnEvent = (o: KubeObject, phase: string, before: KubeObject | undefined) => void;
+
+function keep(model: GenericClass, labels: Record<string, string>, mirror: Mirror, onEvent: OnEvent): void {
   mirror.synced = false;
   mirror.clear();
   const filters = Object.keys(labels).length > 0 ? { labels } : {};
   const watcher = K8s(model, filters).Watch((o, phase) => {
     // The mirror drops what nothing reads (status, managedFields) from this very object, which the
     // watch library caches too: neither copy holds them.
+    const before = mirror.get(o.metadata?.namespace ?? "", o.metadata?.name ?? "");
     mirror.apply(o as KubeObject, phase);
-    onEvent(o as KubeObject, phase);
+    onEvent(o as KubeObject, phase, before);
   }, watchCfg());
   // The first list's items are handed over right after this event; later lists keep it true.
   watcher.events.on(WatchEvent.LIST, () => setImmediate(() => (mirror.synced = true)));
@@ -158,7 +162,11 @@ function keep(model: GenericClass, labels: Record<string, string>, mirror: Mirro
 /** Pepr's condition for running Watch bindings: only the watcher process (or `pepr dev`) keeps these. */
 if (process.env.PEPR_WATCH_MODE === "true" || process.env.PEPR_MODE === "dev") {
   keep(a.Namespace, {}, mirrors.namespaces, (o, phase) => phase !== "DELETED" && onNamespace(o));
-  keep(a.Deployment, { [KIND_LABEL]: "" }, mirrors.deployments, o => enqueue(o.metadata?.namespace));
+  // Status writes of the controllers, and the module's own writes coming back, need no pass:
+  // on a busy cluster they are most of the events.
+  keep(a.Deployment, { [KIND_LABEL]: "" }, mirrors.deployments, (o, phase, before) => {
+    if (deploymentChangeMatters(before, o, phase)) enqueue(o.metadata?.namespace);
+  });
   const models: Record<string, GenericClass> = {
     Service: a.Service,
     HorizontalPodAutoscaler: a.HorizontalPodAutoscaler,
@@ -167,5 +175,7 @@ if (process.env.PEPR_WATCH_MODE === "true" || process.env.PEPR_MODE === "dev") {
     AuthorizationPolicy,
   };
   for (const [kind, mirror] of mirrors.companions)
-    keep(models[kind], { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE }, mirror, o => enqueue(o.metadata?.namespace));
+    keep(models[kind], { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE }, mirror, (o, phase) => {
+      if (phase === "DELETED" || !reconciler().reconciler.isOwnWrite(o)) enqueue(o.metadata?.namespace);
+    });
 }
