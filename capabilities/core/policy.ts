@@ -61,9 +61,13 @@ export function checkWorkload(mutated: V1Deployment, s: WorkloadSettings): Probl
  * Kubernetes resolves a named targetPort to the first container that has the name (SPEC §13.1).
  */
 function checkPortNames(object: string, mutated: V1Deployment, c: V1Container, s: WorkloadSettings): Problem[] {
+  const pod = mutated.spec!.template.spec!;
+  // Most pods have no other named port: nothing to compare (this runs once per admitted Deployment).
+  const named = (list: readonly V1Container[] | undefined): boolean =>
+    (list ?? []).some(other => other !== c && (other.ports ?? []).some(p => p.name !== undefined));
+  if (!named(pod.containers) && !named(pod.initContainers)) return [];
   const numbers = s.kind === "mlserver" ? [s.port, s.grpcPort, s.metricsPort] : [s.port];
   const names = new Set(numbers.map(n => portName(c, n)).filter((n): n is string => n !== undefined));
-  const pod = mutated.spec!.template.spec!;
   const problems: Problem[] = [];
   for (const [list, part] of [
     [pod.containers, "containers"],
@@ -105,7 +109,8 @@ function checkOauth2Proxy(object: string, c: V1Container, s: WorkloadSettings): 
   const shell = runsShell(c);
   // What a shell script, envFrom or a config file sets cannot be seen here: no denial for it.
   const unseen = shell || hasUnseenSettings(c);
-  const { leftOut } = oauth2ProxyArgs(s, c);
+  // Flags are left out only under a shell or unseen settings: no need to work them out otherwise.
+  const leftOut = unseen ? oauth2ProxyArgs(s, c).leftOut : [];
   if (shell && leftOut.length > 0) {
     problems.push(
       warn(object, {
@@ -142,7 +147,8 @@ function checkOauth2Proxy(object: string, c: V1Container, s: WorkloadSettings): 
     );
   }
   for (const cred of CREDENTIALS) {
-    const given = hasEnv(c, cred.env) || cred.flags.some(f => flagGiven(c, f)) || unseen || s.oauth2Secret !== undefined;
+    // The cheap tests first: the flag and env scans run only when neither settles it.
+    const given = unseen || s.oauth2Secret !== undefined || hasEnv(c, cred.env) || cred.flags.some(f => flagGiven(c, f));
     if (!given) {
       problems.push(
         deny(object, {
@@ -287,7 +293,8 @@ export class RouteIndex {
       for (const p of [s.path, "/", ...ancestorsOf(s.path)]) add(paths?.get(p));
       add(this.bySpaceAncestor.get(space)?.get(s.path));
     }
-    return [...found].sort((a, b) => this.order.get(a)! - this.order.get(b)!);
+    const list = [...found];
+    return list.length > 1 ? list.sort((a, b) => this.order.get(a)! - this.order.get(b)!) : list;
   }
 }
 

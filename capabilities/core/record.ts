@@ -268,54 +268,62 @@ function containerWithoutFills(container: V1Container, r: AppliedDefaults): V1Co
 // Recording what the defaults added.
 
 const added = <T>(before: T[] | undefined, after: T[] | undefined, key: (x: T) => string): T[] => {
-  const had = new Set((before ?? []).map(key));
-  return (after ?? []).filter(x => !had.has(key(x)));
+  if (!after?.length) return [];
+  if (!before?.length) return after.slice();
+  const had = new Set(before.map(key));
+  return after.filter(x => !had.has(key(x)));
 };
 
-const addedKeys = (before: StringMap | undefined, after: StringMap | undefined): StringMap =>
-  Object.fromEntries(Object.entries(after ?? {}).filter(([k]) => before?.[k] === undefined));
+/** The keys `after` has and `before` lacks, in `after`'s order; undefined when there are none. */
+function addedKeys(before: StringMap | undefined, after: StringMap | undefined): StringMap | undefined {
+  let out: StringMap | undefined;
+  for (const k of Object.keys(after ?? {})) if (before?.[k] === undefined) (out ??= {})[k] = after![k];
+  return out;
+}
 
-const nonEmpty = <T>(v: T[] | StringMap): T[] | StringMap | undefined => (Object.keys(v).length > 0 ? v : undefined);
+const nonEmpty = <T>(v: T[]): T[] | undefined => (v.length > 0 ? v : undefined);
 
-/** What `after` (the defaults applied to `before`) adds: the record to store. */
+/**
+ * What `after` (the defaults applied to `before`) adds: the record to store, its parts set in the
+ * record's key order and only when present (built once per admitted Deployment: no rebuild to
+ * drop the empty parts, and JSON.stringify keeps to its fast path).
+ */
 export function recordFills(before: V1Deployment, after: V1Deployment, containerIndex: number): AppliedDefaults {
   const b = before.spec!.template;
   const a = after.spec!.template;
   const bc = b.spec!.containers[containerIndex];
   const ac = a.spec!.containers[containerIndex];
-  const affinity = Object.fromEntries(
-    AFFINITY_PARTS.filter(p => a.spec!.affinity?.[p] !== undefined && b.spec!.affinity?.[p] === undefined).map(p => [
-      p,
-      a.spec!.affinity![p],
-    ]),
-  );
-  const portNames = Object.fromEntries(
-    (ac.ports ?? [])
-      .filter(p => p.name !== undefined && (bc.ports ?? []).some(q => portKey(q) === portKey(p) && q.name === undefined))
-      .map(p => [String(p.containerPort), p.name!]),
-  );
-  const record: AppliedDefaults = {
-    v: 1,
-    container: ac.name,
-    podLabels: nonEmpty(addedKeys(b.metadata?.labels, a.metadata?.labels)) as StringMap | undefined,
-    podAnnotations: nonEmpty(addedKeys(b.metadata?.annotations, a.metadata?.annotations)) as StringMap | undefined,
-    volumes: nonEmpty(added(b.spec!.volumes, a.spec!.volumes, byName)) as V1Volume[] | undefined,
-    nodeSelector: nonEmpty(addedKeys(b.spec!.nodeSelector, a.spec!.nodeSelector)) as StringMap | undefined,
-    tolerations: nonEmpty((a.spec!.tolerations ?? []).slice((b.spec!.tolerations ?? []).length)) as V1Toleration[] | undefined,
-    affinity: Object.keys(affinity).length > 0 ? (affinity as V1Affinity) : undefined,
-    command: bc.command === undefined ? ac.command : undefined,
-    args: nonEmpty((ac.args ?? []).slice((bc.args ?? []).length)) as string[] | undefined,
-    ports: nonEmpty(added(bc.ports, ac.ports, portKey)) as V1ContainerPort[] | undefined,
-    portNames: nonEmpty(portNames) as StringMap | undefined,
-    env: nonEmpty(added(bc.env, ac.env, byName)) as V1EnvVar[] | undefined,
-    livenessProbe: bc.livenessProbe === undefined ? ac.livenessProbe : undefined,
-    readinessProbe: bc.readinessProbe === undefined ? ac.readinessProbe : undefined,
-    startupProbe: bc.startupProbe === undefined ? ac.startupProbe : undefined,
-    volumeMounts: nonEmpty(added(bc.volumeMounts, ac.volumeMounts, byMountPath)) as V1VolumeMount[] | undefined,
-    requests: nonEmpty(addedKeys(bc.resources?.requests, ac.resources?.requests)) as StringMap | undefined,
-    limits: nonEmpty(addedKeys(bc.resources?.limits, ac.resources?.limits)) as StringMap | undefined,
+  const record = { v: 1 } as AppliedDefaults;
+  const set = <K extends keyof AppliedDefaults>(key: K, value: AppliedDefaults[K] | undefined): void => {
+    if (value !== undefined) record[key] = value;
   };
-  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as unknown as AppliedDefaults;
+  set("container", ac.name);
+  set("podLabels", addedKeys(b.metadata?.labels, a.metadata?.labels));
+  set("podAnnotations", addedKeys(b.metadata?.annotations, a.metadata?.annotations));
+  set("volumes", nonEmpty(added(b.spec!.volumes, a.spec!.volumes, byName)));
+  set("nodeSelector", addedKeys(b.spec!.nodeSelector, a.spec!.nodeSelector));
+  set("tolerations", nonEmpty((a.spec!.tolerations ?? []).slice((b.spec!.tolerations ?? []).length)));
+  const affinity = a.spec!.affinity;
+  if (affinity) {
+    let parts: V1Affinity | undefined;
+    for (const p of AFFINITY_PARTS)
+      if (affinity[p] !== undefined && b.spec!.affinity?.[p] === undefined) (parts ??= {} as V1Affinity)[p] = affinity[p] as never;
+    set("affinity", parts);
+  }
+  if (bc.command === undefined) set("command", ac.command);
+  set("args", nonEmpty((ac.args ?? []).slice((bc.args ?? []).length)));
+  set("ports", nonEmpty(added(bc.ports, ac.ports, portKey)));
+  let portNames: StringMap | undefined;
+  for (const p of ac.ports ?? [])
+    if (p.name !== undefined && (bc.ports ?? []).some(q => portKey(q) === portKey(p) && q.name === undefined))
+      (portNames ??= {})[String(p.containerPort)] = p.name;
+  set("portNames", portNames);
+  set("env", nonEmpty(added(bc.env, ac.env, byName)));
+  for (const probe of PROBES) if (bc[probe] === undefined) set(probe, ac[probe]);
+  set("volumeMounts", nonEmpty(added(bc.volumeMounts, ac.volumeMounts, byMountPath)));
+  set("requests", addedKeys(bc.resources?.requests, ac.resources?.requests));
+  set("limits", addedKeys(bc.resources?.limits, ac.resources?.limits));
+  return record;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -326,6 +334,9 @@ export function recordFills(before: V1Deployment, after: V1Deployment, container
 /** `items`, each replaced by its stored form when stored, ordered as stored; new items at the end. */
 function asStoredList<T>(items: T[] | undefined, stored: T[] | undefined, key: (x: T) => string): T[] | undefined {
   if (!items || !stored) return items;
+  // The stored items themselves, in place, with new ones after them (a first admission's fills
+  // appended): already as stored, and no key to match.
+  if (stored.length <= items.length && stored.every((x, i) => items[i] === x)) return items;
   // A repeated key (an arg given twice) is told apart by its occurrence.
   const occurrences = (list: T[]): string[] => {
     const seen = new Map<string, number>();
