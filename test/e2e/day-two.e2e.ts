@@ -167,6 +167,24 @@ async function storedDeployment(namespace: string, name: string): Promise<Deploy
   return d;
 }
 
+/**
+ * The Deployment once its controller has caught up with its spec: the controller writes its own
+ * annotation (deployment.kubernetes.io/revision) when it rolls out a new template, which a read
+ * taken before that would not have.
+ */
+async function settledDeployment(namespace: string, name: string): Promise<Deployment> {
+  return waitFor(
+    `Deployment ${namespace}/${name} to be observed by its controller`,
+    async () => {
+      const d = await storedDeployment(namespace, name);
+      const observed = (d as { status?: { observedGeneration?: number } }).status?.observedGeneration;
+      if (observed !== d.metadata.generation) throw new Error(`observedGeneration ${observed}, generation ${d.metadata.generation}`);
+      return d;
+    },
+    CONVERGE,
+  );
+}
+
 const primary = (d: Deployment): Container => d.spec.template.spec.containers[0];
 const envOf = (c: Container): Record<string, string | undefined> => Object.fromEntries((c.env ?? []).map(e => [e.name, e.value]));
 
@@ -423,9 +441,9 @@ describe("day two", () => {
       // After a change too: the changed manifest, applied twice.
       const changed = withAnnotations(manifest, { [PROFILE]: "cpu-medium" });
       await apply(changed);
-      const before = await storedDeployment(ns, "steady");
+      const before = await settledDeployment(ns, "steady");
       const r = await apply(changed);
-      const after = await storedDeployment(ns, "steady");
+      const after = await settledDeployment(ns, "steady");
       observed[`${mode}: unchanged re-apply`] = {
         generation: [before.metadata.generation, after.metadata.generation],
         resourceVersion: [before.metadata.resourceVersion, after.metadata.resourceVersion],
