@@ -34,6 +34,19 @@ alive() {
   [[ -n $pid && -r /proc/$pid/cmdline ]] || return 1
   tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$(proc_bin "$name")"
 }
+# True once a process started by `start` has died. Not simply `! alive`: while the kernel
+# execs the binary, /proc/<pid>/cmdline reads empty for a moment, and a process that has just
+# been started must not be taken for dead in that moment (a CI run failed on it, its log empty).
+gone() {
+  local pid state cmdline
+  pid=$(cat "$CP_RUN/$1.pid" 2>/dev/null) || return 1
+  [[ -n $pid ]] || return 1
+  state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 0
+  [[ -n $state && $state != Z && $state != X ]] || return 0
+  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 0
+  [[ -z $cmdline ]] && return 1
+  [[ $cmdline != *"$(proc_bin "$1")"* ]]
+}
 
 n_alive=0
 for p in "${PROCS[@]}"; do alive "$p" && n_alive=$((n_alive + 1)); done
@@ -171,7 +184,8 @@ EOF
 # the child writes its own pid (before exec) so the pid file is exact.
 start() { # name args...
   local name=$1; shift
-  setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$CP_RUN/$name.pid" "$(proc_bin "$name")" "$@" \
+  # The pid file appears whole (rename), never empty.
+  setsid bash -c 'echo $$ >"$1.new" && mv -f "$1.new" "$1"; shift; exec "$@"' _ "$CP_RUN/$name.pid" "$(proc_bin "$name")" "$@" \
     </dev/null >"$CP_RUN/$name.log" 2>&1 &
 }
 wait_for() { # description command...
@@ -179,8 +193,8 @@ wait_for() { # description command...
   local deadline=$((SECONDS + TIMEOUT))
   until "$@" >/dev/null 2>&1; do
     for p in "${PROCS[@]}" "$IV"; do
-      if [[ -f $CP_RUN/$p.pid ]] && ! alive "$p"; then
-        tail -n 30 "$CP_RUN/$p.log" >&2 || true
+      if [[ -f $CP_RUN/$p.pid ]] && gone "$p"; then
+        if [[ -s $CP_RUN/$p.log ]]; then tail -n 30 "$CP_RUN/$p.log" >&2; else echo "($p wrote no log)" >&2; fi
         die "$p exited while waiting for $desc (log: $CP_RUN/$p.log)"
       fi
     done

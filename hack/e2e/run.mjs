@@ -125,7 +125,18 @@ async function up() {
     rmSync(DIR, { recursive: true, force: true });
   }
   mkdirSync(DIR, { recursive: true });
-  await phase("control plane up", () => exec(join(REPO, "hack", "controlplane", "up.sh"), []));
+  await phase("control plane up", async () => {
+    const upScript = join(REPO, "hack", "controlplane", "up.sh");
+    try {
+      await exec(upScript, []);
+    } catch (e) {
+      // Ports are drawn at random and checked just before use, so another process can take one
+      // in between: one more start on fresh ports, said out loud. A second failure is final.
+      console.error(`e2e: ${e instanceof Error ? e.message : e}; starting the control plane once more`);
+      await exec(join(REPO, "hack", "controlplane", "down.sh"), [], { allowFail: true });
+      await exec(upScript, []);
+    }
+  });
   // The real programs of test/e2e/programs.e2e.ts (MLServer, oauth2-proxy, a mock OIDC issuer),
   // installed into ~/.cache/ai-workloads on first use; a no-op when cached.
   await phase("programs build", () => exec(join(REPO, "hack", "programs", "build.sh"), []));

@@ -468,7 +468,8 @@ export function controllerRunning(c: ControllerState): boolean {
   if (!pid) return false;
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-    if (!cmdline.includes(state().moduleFile)) return false;
+    // Empty for a moment while the kernel execs the binary (or tears it down): not a verdict.
+    if (cmdline !== "" && !cmdline.includes(state().moduleFile)) return false;
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     return !/^\d+ \(.*\) [ZX] /.test(stat);
   } catch {
