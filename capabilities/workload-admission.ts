@@ -3,7 +3,7 @@
 import { Capability, type PeprMutateRequest, type PeprValidateRequest, a } from "pepr";
 import { APPLIED_DEFAULTS_ANNOTATION, KIND_LABEL } from "./core/constants";
 import type { ClusterConfig, resolveNamespace } from "./core/config";
-import { type Admission, admitAmong } from "./core/plan";
+import { type Admission, type AdmitOptions, admitAmong } from "./core/plan";
 import { checkJwtWithoutRequestAuth, ratchet } from "./core/policy";
 import { type Problem, denials, formatProblem, warn, warnings } from "./core/problems";
 import type { V1Deployment } from "./core/types";
@@ -53,31 +53,34 @@ async function appsSharingUrlSpace(ctx: Context): Promise<WorkloadSettings[]> {
   return apps;
 }
 
-function evaluate(ctx: Context, raw: V1Deployment, elsewhere: readonly WorkloadSettings[]): Admission {
+function evaluate(ctx: Context, raw: V1Deployment, elsewhere: readonly WorkloadSettings[], options: AdmitOptions): Admission {
   const deployment = { ...raw, metadata: { ...raw.metadata, namespace: ctx.namespace } };
   const siblings = ctx.stored.filter(d => d.metadata?.name !== deployment.metadata.name);
   const others = [...siblings.flatMap(d => cachedSiblingSettings(d, ctx.ns.settings, ctx.config) ?? []), ...elsewhere];
-  const result = admitAmong(deployment, ctx.ns.settings, ctx.config, others);
+  const result = admitAmong(deployment, ctx.ns.settings, ctx.config, others, options);
   return { ...result, problems: [...ctx.ns.problems, ...result.problems] };
 }
 
 type Request = PeprMutateRequest<V1Deployment> | PeprValidateRequest<V1Deployment>;
 
-/** Defaults and problems of one request; an UPDATE is judged by what it changes (SPEC §12.2). */
-async function judge(req: Request): Promise<Admission> {
+/**
+ * Defaults and problems of one request; an UPDATE is judged by what it changes (SPEC §12.2).
+ * Validate asks for the problems only (`record: false`): the same checks, no record built.
+ */
+async function judge(req: Request, options: AdmitOptions = {}): Promise<Admission> {
   // Finalizers must always be removable: a Deployment being deleted is admitted as it is.
   if (req.Raw.metadata?.deletionTimestamp) return { mutated: req.Raw, problems: [] };
   // The request's namespace, else the object's, else default; an empty or non-string one counts as unset.
   const given = [req.Request.namespace, req.Raw.metadata?.namespace].find((n): n is string => typeof n === "string" && n !== "");
   const ctx = await context(given ?? "default");
   const elsewhere = await appsSharingUrlSpace(ctx);
-  const result = evaluate(ctx, req.Raw, elsewhere);
+  const result = evaluate(ctx, req.Raw, elsewhere, options);
   if (req.Request.operation === "UPDATE") {
     const old = req.OldResource as V1Deployment | undefined;
     // A Deployment that gets the label now is a new AI workload: nothing is ratcheted.
     if (!old || !isManaged(old)) return result;
     const kept = keepHpaReplicas(result, old);
-    return { ...result, problems: [...ratchet(result.problems, evaluate(ctx, old, elsewhere).problems), ...kept] };
+    return { ...result, problems: [...ratchet(result.problems, evaluate(ctx, old, elsewhere, { record: false }).problems), ...kept] };
   }
   return { ...result, problems: [...result.problems, ...checkJwtWithoutRequestAuth(ctx.ns.settings)] };
 }
@@ -139,7 +142,7 @@ When(a.Deployment)
   .IsCreatedOrUpdated()
   .WithLabel(KIND_LABEL)
   .Validate(async req => {
-    const { problems } = await judge(req);
+    const { problems } = await judge(req, { record: false });
     const carried = replicaWarnings.get(updateKey(req)) ?? [];
     replicaWarnings.delete(updateKey(req));
     const warned = [...carried, ...warnings(problems).map(formatProblem)];

@@ -39,12 +39,22 @@ export function admitDeployment(
   );
 }
 
+export interface AdmitOptions {
+  /**
+   * Whether `mutated` gets the applied-defaults record (default true). A caller that needs only
+   * the problems (Validate: Mutate wrote the record already) skips building it; the problems
+   * are the same either way, as no check reads the record's annotation.
+   */
+  record?: boolean;
+}
+
 /** As admitDeployment, with the siblings already resolved (render and admission resolve each Deployment once). */
 export function admitAmong(
   deployment: V1Deployment,
   ns: NamespaceSettings,
   cluster: ClusterConfig,
   others: readonly WorkloadSettings[] | RouteIndex,
+  { record: withRecord = true }: AdmitOptions = {},
 ): Admission {
   // Recorded fills are discarded before anything reads the Deployment (SPEC §12.1).
   const { record, problems: recordProblems } = readRecord(deployment, objectRef(deployment));
@@ -54,9 +64,10 @@ export function admitAmong(
   if (!settings) return { mutated: deployment, problems: [...recordProblems, ...problems] };
   const mutated = applyDefaults(unfilled, settings);
   // The record holds fills as the module writes them; the object keeps what is stored as stored.
-  const applied = serializeRecord(recordFills(unfilled, mutated, settings.containerIndex));
+  const applied = withRecord ? serializeRecord(recordFills(unfilled, mutated, settings.containerIndex)) : undefined;
   keepStored(mutated, deployment, settings.containerIndex);
-  mutated.metadata = { ...mutated.metadata, annotations: { ...mutated.metadata?.annotations, [APPLIED_DEFAULTS_ANNOTATION]: applied } };
+  if (applied !== undefined)
+    mutated.metadata = { ...mutated.metadata, annotations: { ...mutated.metadata?.annotations, [APPLIED_DEFAULTS_ANNOTATION]: applied } };
   return {
     mutated,
     settings,

@@ -31,10 +31,24 @@ describe("deploymentChangeMatters", () => {
     expect(deploymentChangeMatters(stored, statusOnly, "MODIFIED")).toBe(false);
   });
 
+  it("skips annotations a pass does not read: the controller's revision, kubectl's last-applied", () => {
+    const rolledOut = changed(o => {
+      o.metadata!.annotations = {
+        ...o.metadata!.annotations,
+        "deployment.kubernetes.io/revision": "2",
+        "kubectl.kubernetes.io/last-applied-configuration": "{}",
+      };
+    });
+    expect(deploymentChangeMatters(stored, rolledOut, "MODIFIED")).toBe(false);
+  });
+
   it.each<[string, (o: KubeObject) => void]>([
     ["a new spec (generation)", o => (o.metadata!.generation = 4)],
     ["a label", o => (o.metadata!.labels = { "ai-workloads.io/kind": "librechat" })],
     ["an annotation", o => (o.metadata!.annotations = { "ai-workloads.io/autoscale": "off" })],
+    ["an annotation added", o => (o.metadata!.annotations = { ...o.metadata!.annotations, "ai-workloads.io/expose": "true" })],
+    ["an annotation removed", o => (o.metadata!.annotations = {})],
+    ["the module's record", o => (o.metadata!.annotations = { ...o.metadata!.annotations, "ai-workloads.io/applied-defaults": "{}" })],
     ["the start of a deletion", o => (o.metadata!.deletionTimestamp = "2026-12-02T00:00:00Z" as unknown as Date)],
     ["an owner", o => (o.metadata!.ownerReferences = [{ apiVersion: "v1", kind: "X", name: "x", uid: "x" }])],
     ["a finalizer", o => (o.metadata!.finalizers = ["example.com/hold"])],

@@ -6,7 +6,7 @@
 //   AI_WORKLOADS_BENCH_APPS_HIGH  managed Deployments of the memory slope's upper end (default 2000)
 //   AI_WORKLOADS_BENCH_UNMANAGED  unlabelled Deployments beside them (default 10000)
 //   AI_WORKLOADS_BENCH_PERIOD     seconds of the watcher's relist and resync periods for the memory runs (default 60)
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { stringify } from "yaml";
@@ -319,23 +319,68 @@ export async function benchResyncReads(): Promise<ReadsBench> {
   };
 }
 
+/** Where the settled RSS is: V8's heap (its size, and what live and dead objects use of it) and the rest. */
+export interface HeapSplit {
+  heapMiB: number;
+  heapUsedMiB: number;
+  /** Buffers and other memory V8 accounts outside its heap. */
+  externalMiB: number;
+}
+
+export interface WatcherMemory {
+  peakMiB: number;
+  settledMiB: number;
+  heap?: HeapSplit;
+}
+
 export interface MemoryBench {
   periodSeconds: number;
   /** Peak RSS (MiB) of a fresh watcher over a relist and resync period. */
-  managed: { apps: number; peakMiB: number; settledMiB: number };
-  withUnmanaged: { unmanaged: number; peakMiB: number; settledMiB: number };
-  high: { apps: number; peakMiB: number; settledMiB: number };
+  managed: { apps: number } & WatcherMemory;
+  withUnmanaged: { unmanaged: number } & WatcherMemory;
+  high: { apps: number } & WatcherMemory;
   admissionPeakMiB: number;
 }
 
+const REPORTS = join(DIR, "reports");
+// Node writes a diagnostic report on SIGUSR2: V8's own account of its heap, read without touching the module.
+const REPORT_OPTIONS = `--report-on-signal --report-signal=SIGUSR2 --report-compact --report-directory=${REPORTS}`;
+
+/** The process's V8 heap as its diagnostic report gives it; undefined when no report comes. */
+async function heapSplit(pid: number): Promise<HeapSplit | undefined> {
+  mkdirSync(REPORTS, { recursive: true });
+  const before = new Set(readdirSync(REPORTS));
+  process.kill(pid, "SIGUSR2");
+  let file: string | undefined;
+  try {
+    await waitFor(
+      "the watcher's diagnostic report",
+      () => (file = readdirSync(REPORTS).find(f => !before.has(f) && f.endsWith(".json"))) !== undefined,
+      {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      },
+    );
+    await delay(500); // written in one go, but give the write time to finish
+    const heap = (JSON.parse(readFileSync(join(REPORTS, file!), "utf8")) as { javascriptHeap: Record<string, number> }).javascriptHeap;
+    const mib = (bytes: number): number => bytes / 2 ** 20;
+    return { heapMiB: mib(heap.totalMemory), heapUsedMiB: mib(heap.usedMemory), externalMiB: mib(heap.externalMemory) };
+  } catch {
+    return undefined;
+  } finally {
+    // The report lists the process's environment: kept no longer than it is read.
+    if (file) rmSync(join(REPORTS, file), { force: true });
+  }
+}
+
 /** A fresh watcher with short relist and resync periods, its memory after one of each and a margin. */
-async function watcherPeak(): Promise<{ peakMiB: number; settledMiB: number }> {
+async function watcherPeak(): Promise<WatcherMemory> {
   const period = SIZES.periodSeconds;
-  await restartWatcher({ PEPR_RELIST_INTERVAL_SECONDS: String(period), [RESYNC_ENV]: String(period) });
+  await restartWatcher({ PEPR_RELIST_INTERVAL_SECONDS: String(period), [RESYNC_ENV]: String(period), NODE_OPTIONS: REPORT_OPTIONS });
   await delay((period + 15) * 1000);
   await settle();
   const m = memoryMiB(pidOf("watcher"));
-  return { peakMiB: m.peak, settledMiB: m.now };
+  return { peakMiB: m.peak, settledMiB: m.now, heap: await heapSplit(pidOf("watcher")) };
 }
 
 /**
@@ -369,6 +414,6 @@ export async function benchWatcherMemory(): Promise<MemoryBench> {
   }
   const high = { apps: Math.max(apps, appsHigh), ...(await watcherPeak()) };
   // Back to the run's own resync period.
-  await restartWatcher({ PEPR_RELIST_INTERVAL_SECONDS: "600", [RESYNC_ENV]: resync ?? "600" });
+  await restartWatcher({ PEPR_RELIST_INTERVAL_SECONDS: "600", [RESYNC_ENV]: resync ?? "600", NODE_OPTIONS: "" });
   return { periodSeconds, managed, withUnmanaged, high, admissionPeakMiB: memoryMiB(pidOf("admission")).peak };
 }

@@ -2,7 +2,7 @@
 import fc from "fast-check";
 import { DEFAULT_CLUSTER_CONFIG, resolveNamespace } from "../../capabilities/core/config";
 import { APPLIED_DEFAULTS_ANNOTATION, DA, KIND_LABEL, WORKLOAD_KINDS } from "../../capabilities/core/constants";
-import { admitDeployment, render } from "../../capabilities/core/plan";
+import { admitAmong, admitDeployment, render } from "../../capabilities/core/plan";
 import { denials, formatProblem } from "../../capabilities/core/problems";
 import type { KubeObject, V1Deployment } from "../../capabilities/core/types";
 import { asStored } from "../../capabilities/core/testing";
@@ -320,6 +320,23 @@ describe("properties of the applied-defaults record (SPEC §12.1)", () => {
         const after = admit(reannotated(stored, b)).mutated.spec!.template.spec!.containers[0];
         if ("env" in choice) expect(after.env!.find(e => e.name === choice.env)?.value).toBe("users-own");
         else expect(after[choice.probe]?.timeoutSeconds).toBe(29);
+      }),
+      RUNS,
+    );
+  });
+
+  it("judging without building the record (Validate) finds exactly the problems of judging with it (Mutate)", () => {
+    fc.assert(
+      fc.property(workload, ({ kind, containers: cs, a, b }) => {
+        const first = deploymentOf("app", kind, a, cs);
+        const underA = admitted(kind, a, cs);
+        // A fresh Deployment, and a stored one whose annotations change (its record is read and undone).
+        for (const d of underA ? [first, reannotated(asStored(underA), b)] : [first]) {
+          const withRecord = admitAmong(d, ns, config, []);
+          const problemsOnly = admitAmong(d, ns, config, [], { record: false });
+          expect(problemsOnly.problems.map(formatProblem)).toEqual(withRecord.problems.map(formatProblem));
+          expect(problemsOnly.mutated.metadata?.annotations?.[RECORD]).toBe(d.metadata?.annotations?.[RECORD]);
+        }
       }),
       RUNS,
     );
