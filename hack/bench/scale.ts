@@ -350,25 +350,26 @@ const REPORT_OPTIONS = `--report-on-signal --report-signal=SIGUSR2 --report-comp
 async function heapSplit(pid: number): Promise<HeapSplit | undefined> {
   mkdirSync(REPORTS, { recursive: true });
   const before = new Set(readdirSync(REPORTS));
+  const newReport = (): string | undefined => readdirSync(REPORTS).find(f => !before.has(f) && f.endsWith(".json"));
   process.kill(pid, "SIGUSR2");
-  let file: string | undefined;
   try {
-    await waitFor(
+    // Read once the file is whole: it parses.
+    const heap = await waitFor(
       "the watcher's diagnostic report",
-      () => (file = readdirSync(REPORTS).find(f => !before.has(f) && f.endsWith(".json"))) !== undefined,
-      {
-        timeoutMs: 30_000,
-        intervalMs: 200,
+      () => {
+        const file = newReport();
+        if (file === undefined) throw new Error("no report yet");
+        return (JSON.parse(readFileSync(join(REPORTS, file), "utf8")) as { javascriptHeap: Record<string, number> }).javascriptHeap;
       },
+      { timeoutMs: 30_000, intervalMs: 200 },
     );
-    await delay(500); // written in one go, but give the write time to finish
-    const heap = (JSON.parse(readFileSync(join(REPORTS, file!), "utf8")) as { javascriptHeap: Record<string, number> }).javascriptHeap;
     const mib = (bytes: number): number => bytes / 2 ** 20;
     return { heapMiB: mib(heap.totalMemory), heapUsedMiB: mib(heap.usedMemory), externalMiB: mib(heap.externalMemory) };
   } catch {
     return undefined;
   } finally {
     // The report lists the process's environment: kept no longer than it is read.
+    const file = newReport();
     if (file) rmSync(join(REPORTS, file), { force: true });
   }
 }

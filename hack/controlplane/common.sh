@@ -20,3 +20,16 @@ IV_BIN="$IV_CACHE/bin/istio-validation"
 IV_SRC="$CP_REPO/hack/istio-validation"
 # The binary each process of $CP_RUN/<name>.pid runs (up.sh starts them, down.sh stops them).
 proc_bin() { if [[ $1 == istio-validation ]]; then echo "$IV_BIN"; else echo "$CP_BIN/$1"; fi; }
+# Whether the process up.sh recorded for <name> still runs: its pid is alive (not a zombie) and
+# runs our binary (pids get reused). While the kernel execs the binary, or tears it down, its
+# command line reads empty for a moment: that counts as running, so that a process just started is
+# never taken for dead (a CI run failed on it, with nothing in the log); a later look decides.
+proc_running() {
+  local pid state cmdline
+  pid=$(cat "$CP_RUN/$1.pid" 2>/dev/null) || return 1
+  [[ -n $pid ]] || return 1
+  state=$(sed -E 's/^.*\) (.).*$/\1/' "/proc/$pid/stat" 2>/dev/null) || return 1
+  [[ -n $state && $state != Z && $state != X ]] || return 1
+  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ -z $cmdline || $cmdline == *"$(proc_bin "$1")"* ]]
+}

@@ -3,17 +3,14 @@
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/common.sh"
 
-# Zombies (parent not reaping yet) count as stopped.
-running() { [[ -e /proc/$1 ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
-
-stop() { # name: TERM, then KILL after 10 s; skip pids that are no longer our binary
+stop() { # name: TERM, then KILL after 10 s; skip pids that are no longer our binary (zombies count as stopped)
   local name=$1 pidf="$CP_RUN/$1.pid" pid
   [[ -f $pidf ]] || return 0
   pid=$(cat "$pidf")
-  if [[ -n $pid && -r /proc/$pid/cmdline ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$(proc_bin "$name")"; then
+  if proc_running "$name"; then
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do running "$pid" || break; sleep 0.1; done
-    if running "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+    for _ in $(seq 1 100); do proc_running "$name" || break; sleep 0.1; done
+    if proc_running "$name"; then kill -KILL "$pid" 2>/dev/null || true; fi
     echo "controlplane: stopped $name (pid $pid)"
   fi
   rm -f "$pidf"

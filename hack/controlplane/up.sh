@@ -26,31 +26,9 @@ PROCS=(etcd kube-apiserver kube-controller-manager)
 # Started with the Istio CRDs only; wait_for watches it once its pid file exists.
 IV=istio-validation
 
-# A pid file only counts if that pid is still our binary (pids get reused).
-alive() {
-  local name=$1 pidf="$CP_RUN/$1.pid" pid
-  [[ -f $pidf ]] || return 1
-  pid=$(cat "$pidf")
-  [[ -n $pid && -r /proc/$pid/cmdline ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$(proc_bin "$name")"
-}
-# True once a process started by `start` has died. Not simply `! alive`: while the kernel
-# execs the binary, /proc/<pid>/cmdline reads empty for a moment, and a process that has just
-# been started must not be taken for dead in that moment (a CI run failed on it, its log empty).
-gone() {
-  local pid state cmdline
-  pid=$(cat "$CP_RUN/$1.pid" 2>/dev/null) || return 1
-  [[ -n $pid ]] || return 1
-  state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 0
-  [[ -n $state && $state != Z && $state != X ]] || return 0
-  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 0
-  [[ -z $cmdline ]] && return 1
-  [[ $cmdline != *"$(proc_bin "$1")"* ]]
-}
-
 n_alive=0
-for p in "${PROCS[@]}"; do alive "$p" && n_alive=$((n_alive + 1)); done
-if ((n_alive == ${#PROCS[@]})) && [[ -f $CP_RUN/env ]] && { [[ ! -f $CP_RUN/$IV.pid ]] || alive "$IV"; }; then
+for p in "${PROCS[@]}"; do proc_running "$p" && n_alive=$((n_alive + 1)); done
+if ((n_alive == ${#PROCS[@]})) && [[ -f $CP_RUN/env ]] && { [[ ! -f $CP_RUN/$IV.pid ]] || proc_running "$IV"; }; then
   log "already running (pids in $CP_RUN); use: source $CP_RUN/env"
   exit 0
 fi
@@ -193,7 +171,7 @@ wait_for() { # description command...
   local deadline=$((SECONDS + TIMEOUT))
   until "$@" >/dev/null 2>&1; do
     for p in "${PROCS[@]}" "$IV"; do
-      if [[ -f $CP_RUN/$p.pid ]] && gone "$p"; then
+      if [[ -f $CP_RUN/$p.pid ]] && ! proc_running "$p"; then
         if [[ -s $CP_RUN/$p.log ]]; then tail -n 30 "$CP_RUN/$p.log" >&2; else echo "($p wrote no log)" >&2; fi
         die "$p exited while waiting for $desc (log: $CP_RUN/$p.log)"
       fi
