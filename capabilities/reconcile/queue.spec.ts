@@ -180,4 +180,38 @@ describe("NamespaceQueue", () => {
       jest.useRealTimers();
     }
   });
+
+  it("spaces a burst's runs of a namespace out, twice as far each time up to a limit, runs the last once the burst is over, and serves a quiet spell's first event at once", async () => {
+    jest.useFakeTimers();
+    try {
+      const starts: number[] = [];
+      const t0 = Date.now();
+      const q = new NamespaceQueue(
+        async () => {
+          starts.push(Date.now() - t0);
+          return { reverts: 0 };
+        },
+        () => undefined,
+        { spacingMs: 250, maxSpacingMs: 2000, settleMs: 1000 },
+      );
+      // A Deployment of the namespace arrives every 100 ms for 8 s: each run takes all that came since the last.
+      for (let t = 0; t < 8000; t += 100) {
+        q.enqueue("burst");
+        await jest.advanceTimersByTimeAsync(100);
+      }
+      await jest.advanceTimersByTimeAsync(2000);
+      await q.idle();
+      // The last run takes the events after 7750 ms once the burst has been over for 1 s, not at 9750.
+      expect(starts).toEqual([0, 250, 750, 1750, 3750, 5750, 7750, 8900]);
+      // A quiet spell of more than twice the limit: the next event is served at once, and the one after 250 ms later.
+      await jest.advanceTimersByTimeAsync(5000);
+      q.enqueue("burst");
+      await jest.advanceTimersByTimeAsync(10);
+      q.enqueue("burst");
+      await jest.advanceTimersByTimeAsync(300);
+      expect(starts.slice(8)).toEqual([15000, 15250]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

@@ -75,6 +75,11 @@ const GUARD_KINDS: ReadonlySet<string> = new Set(["RequestAuthentication", "Auth
 
 /** Namespaces reconciled at once, and the watcher's writes in flight at once over all of them. */
 export const NAMESPACES_AT_ONCE = 4;
+/** How a burst's passes over one namespace are spaced out (see NamespaceQueue): 0.25 s, then 0.5, 1, 2, 4. */
+export const PASS_SPACING_MS = 250;
+export const PASS_MAX_SPACING_MS = 4_000;
+/** A spaced pass starts early once its namespace has had no event this long. */
+export const PASS_SETTLE_MS = 1_000;
 export const WRITES_AT_ONCE = 16;
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -121,7 +126,13 @@ export class Reconciler {
         this.metrics.count("failures", 1);
         this.log.error({ namespace: ns, err: String(e) }, "reconcile failed; retrying");
       },
-      { concurrency: NAMESPACES_AT_ONCE, ...queueOptions },
+      {
+        concurrency: NAMESPACES_AT_ONCE,
+        spacingMs: PASS_SPACING_MS,
+        maxSpacingMs: PASS_MAX_SPACING_MS,
+        settleMs: PASS_SETTLE_MS,
+        ...queueOptions,
+      },
       waiting => this.metrics.gauge("queueDepth", "", waiting),
     );
   }

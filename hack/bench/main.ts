@@ -5,7 +5,7 @@ import { cpus, totalmem } from "node:os";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { benchParsing, benchRender } from "./render";
-import type { WatcherMemory } from "./scale";
+import type { CpuSplit, WatcherMemory } from "./scale";
 
 const REPO = process.cwd();
 const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
@@ -102,6 +102,35 @@ async function main(): Promise<void> {
       `${fmt(conv.directSeconds, 1)} s`,
       `${conv.apps} Deployments and ${conv.companions} companions, the watcher stopped`,
     );
+    // Where the time goes on a machine of few cores: the CPU each process used in each stretch.
+    const cpu = (c: CpuSplit, seconds: number): string =>
+      `${Object.entries(c.processes)
+        .map(([name, s]) => `${name} ${fmt(s, 1)}`)
+        .join(", ")}; machine ${fmt(c.machine, 1)} of ${fmt(seconds * cpus().length, 0)} core-seconds`;
+    row(
+      "converge: CPU seconds, module",
+      fmt(
+        Object.values(conv.moduleCpu.processes).reduce((a, b) => a + b, 0),
+        1,
+      ),
+      cpu(conv.moduleCpu, conv.moduleSeconds),
+    );
+    row(
+      "converge: CPU seconds, direct apply",
+      fmt(
+        Object.values(conv.directCpu.processes).reduce((a, b) => a + b, 0),
+        1,
+      ),
+      cpu(conv.directCpu, conv.directSeconds),
+    );
+    row(
+      "converge: the watcher's writes until then",
+      String(Object.values(conv.moduleWrites).reduce((a, b) => a + b, 0)),
+      Object.entries(conv.moduleWrites)
+        .sort((a, b) => b[1] - a[1])
+        .map(([resource, n]) => `${resource} ${n}`)
+        .join(", "),
+    );
     convergeLine = [`converge-ratio module/direct-apply: ${fmt(conv.moduleSeconds / conv.directSeconds, 2)}`];
   }
   if (runs("writes")) {
@@ -134,7 +163,7 @@ async function main(): Promise<void> {
     const settled = (m: WatcherMemory): string =>
       `settled ${fmt(m.settledMiB, 0)} MiB` +
       (m.heap
-        ? ` (V8 heap ${fmt(m.heap.heapMiB, 0)} MiB, ${fmt(m.heap.heapUsedMiB, 0)} in use; external ${fmt(m.heap.externalMiB, 0)} MiB)`
+        ? ` (V8 heap ${fmt(m.heap.heapMiB, 0)} MiB, ${fmt(m.heap.heapUsedMiB, 0)} in use, limit ${fmt(m.heap.limitMiB, 0)}; external ${fmt(m.heap.externalMiB, 0)} MiB)`
         : "");
     row(
       `memory: watcher peak RSS (${mem.managed.apps} managed)`,

@@ -167,6 +167,44 @@ export async function settle(): Promise<void> {
   );
 }
 
+/** CPU seconds (user + system) over a stretch of the run: per process of the control plane and the module, and the machine's. */
+export interface CpuSplit {
+  processes: Record<string, number>;
+  machine: number;
+}
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+const CONTROL_PLANE = ["kube-apiserver", "etcd", "kube-controller-manager", "istio-validation"];
+
+function cpuTicksNow(): { processes: Record<string, number>; machine: number } {
+  const processes: Record<string, number> = {};
+  const pids: [string, number][] = [
+    ...CONTROL_PLANE.map((name): [string, number] => [name, Number(readFileSync(join(state().cpRun, `${name}.pid`), "utf8").trim())]),
+    ["admission", pidOf("admission")],
+  ];
+  if (controllerRunning(watcher())) pids.push(["watcher", pidOf("watcher")]);
+  for (const [name, pid] of pids) {
+    // Fields 14 and 15 of /proc/<pid>/stat, counted after the command's closing parenthesis.
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    processes[name] = Number(fields[11]) + Number(fields[12]);
+  }
+  // user nice system idle iowait irq softirq steal: all but idle and iowait are busy.
+  const cpu = readFileSync("/proc/stat", "utf8").split("\n")[0].split(/\s+/).slice(1, 9).map(Number);
+  const machine = cpu.reduce((a, b) => a + b, 0) - cpu[3] - cpu[4];
+  return { processes, machine };
+}
+
+/** CPU used by each process and by the whole machine while `work` runs. */
+async function cpuOf(work: () => Promise<void>): Promise<CpuSplit> {
+  const before = cpuTicksNow();
+  await work();
+  const after = cpuTicksNow();
+  const processes: Record<string, number> = {};
+  for (const name of Object.keys(after.processes))
+    if (before.processes[name] !== undefined) processes[name] = (after.processes[name] - before.processes[name]) / CLOCK_TICKS;
+  return { processes, machine: (after.machine - before.machine) / CLOCK_TICKS };
+}
+
 export interface ConvergeBench {
   apps: number;
   namespaces: number;
@@ -175,6 +213,10 @@ export interface ConvergeBench {
   storedSeconds: number;
   directSeconds: number;
   companions: number;
+  moduleCpu: CpuSplit;
+  directCpu: CpuSplit;
+  /** The watcher's writes until convergence, by resource (audit log). */
+  moduleWrites: Record<string, number>;
 }
 
 /**
@@ -195,8 +237,10 @@ export async function benchConverge(): Promise<ConvergeBench> {
   await stopWatcher();
   const directFile = writeYaml("direct.yaml", rendered);
   let start = Date.now();
-  await apply(directFile);
-  await waitForCompanions(directInput);
+  const directCpu = await cpuOf(async () => {
+    await apply(directFile);
+    await waitForCompanions(directInput);
+  });
   const directSeconds = (Date.now() - start) / 1000;
   await kubectlOk(["delete", "namespace", ...directNs.map(n => n.metadata!.name!), "--wait=true"], { timeoutMs: 60 * 60_000 });
   await startModule({ timeoutMs: 300_000 });
@@ -206,12 +250,31 @@ export async function benchConverge(): Promise<ConvergeBench> {
   await apply(writeYaml("namespaces.yaml", moduleNs));
   await settle();
   const file = writeYaml("deployments.yaml", input);
+  const mark = auditMark();
   start = Date.now();
-  await apply(file);
-  const storedSeconds = (Date.now() - start) / 1000;
-  await waitForCompanions(input);
+  let storedSeconds = 0;
+  const moduleCpu = await cpuOf(async () => {
+    await apply(file);
+    storedSeconds = (Date.now() - start) / 1000;
+    await waitForCompanions(input);
+  });
   const moduleSeconds = (Date.now() - start) / 1000;
-  return { apps, namespaces, moduleSeconds, storedSeconds, directSeconds, companions: rendered.length - apps };
+  const moduleWrites: Record<string, number> = {};
+  for (const e of writesBy(state().serviceAccount.user, mark)) {
+    const resource = e.objectRef?.resource ?? "?";
+    moduleWrites[resource] = (moduleWrites[resource] ?? 0) + 1;
+  }
+  return {
+    apps,
+    namespaces,
+    moduleSeconds,
+    storedSeconds,
+    directSeconds,
+    companions: rendered.length - apps,
+    moduleCpu,
+    directCpu,
+    moduleWrites,
+  };
 }
 
 export interface WritesBench {
@@ -325,6 +388,8 @@ export interface HeapSplit {
   heapUsedMiB: number;
   /** Buffers and other memory V8 accounts outside its heap. */
   externalMiB: number;
+  /** V8's heap limit: what Node picked for the Pod's memory limit (test/e2e/node-heap.ts). */
+  limitMiB: number;
 }
 
 export interface WatcherMemory {
@@ -364,7 +429,12 @@ async function heapSplit(pid: number): Promise<HeapSplit | undefined> {
       { timeoutMs: 30_000, intervalMs: 200 },
     );
     const mib = (bytes: number): number => bytes / 2 ** 20;
-    return { heapMiB: mib(heap.totalMemory), heapUsedMiB: mib(heap.usedMemory), externalMiB: mib(heap.externalMemory) };
+    return {
+      heapMiB: mib(heap.totalMemory),
+      heapUsedMiB: mib(heap.usedMemory),
+      externalMiB: mib(heap.externalMemory),
+      limitMiB: mib(heap.memoryLimit),
+    };
   } catch {
     return undefined;
   } finally {
@@ -375,9 +445,13 @@ async function heapSplit(pid: number): Promise<HeapSplit | undefined> {
 }
 
 /** A fresh watcher with short relist and resync periods, its memory after one of each and a margin. */
-async function watcherPeak(): Promise<WatcherMemory> {
+async function watcherPeak(heapOptions: string): Promise<WatcherMemory> {
   const period = SIZES.periodSeconds;
-  await restartWatcher({ PEPR_RELIST_INTERVAL_SECONDS: String(period), [RESYNC_ENV]: String(period), NODE_OPTIONS: REPORT_OPTIONS });
+  await restartWatcher({
+    PEPR_RELIST_INTERVAL_SECONDS: String(period),
+    [RESYNC_ENV]: String(period),
+    NODE_OPTIONS: `${heapOptions} ${REPORT_OPTIONS}`.trim(),
+  });
   await delay((period + 15) * 1000);
   await settle();
   const m = memoryMiB(pidOf("watcher"));
@@ -392,7 +466,9 @@ async function watcherPeak(): Promise<WatcherMemory> {
 export async function benchWatcherMemory(): Promise<MemoryBench> {
   const { apps, appsHigh, unmanaged, namespaces, periodSeconds } = SIZES;
   const resync = watcher().env[RESYNC_ENV];
-  const managed = { apps, ...(await watcherPeak()) };
+  // The heap Node picks under the watcher Pod's memory limit, as the harness starts it.
+  const heapOptions = watcher().env.NODE_OPTIONS ?? "";
+  const managed = { apps, ...(await watcherPeak(heapOptions)) };
 
   const ns = "bench-unmanaged";
   await apply(writeYaml("unmanaged-namespace.yaml", [namespaceObject(ns, {})]));
@@ -406,15 +482,15 @@ export async function benchWatcherMemory(): Promise<MemoryBench> {
     });
     await apply(writeYaml("unmanaged.yaml", set));
   }
-  const withUnmanaged = { unmanaged, ...(await watcherPeak()) };
+  const withUnmanaged = { unmanaged, ...(await watcherPeak(heapOptions)) };
 
   if (appsHigh > apps) {
     const more = managedSet("bench", namespaces, apps, appsHigh - apps);
     await apply(writeYaml("deployments-high.yaml", more));
     await waitForCompanions([...managedSet("bench", namespaces, 0, apps), ...more]);
   }
-  const high = { apps: Math.max(apps, appsHigh), ...(await watcherPeak()) };
+  const high = { apps: Math.max(apps, appsHigh), ...(await watcherPeak(heapOptions)) };
   // Back to the run's own resync period.
-  await restartWatcher({ PEPR_RELIST_INTERVAL_SECONDS: "600", [RESYNC_ENV]: resync ?? "600", NODE_OPTIONS: "" });
+  await restartWatcher({ PEPR_RELIST_INTERVAL_SECONDS: "600", [RESYNC_ENV]: resync ?? "600", NODE_OPTIONS: heapOptions });
   return { periodSeconds, managed, withUnmanaged, high, admissionPeakMiB: memoryMiB(pidOf("admission")).peak };
 }

@@ -6,7 +6,8 @@
 //   the webhook configurations are applied as emitted except clientConfig, which points at
 //   https://127.0.0.1:<port>/<same path> with a CA made for this run;
 // - the module code is the one in the module Secret (gunzipped, sha256 checked against the
-//   Deployment's argument, as pepr/dist/controller.js does), run with the Deployment's env;
+//   Deployment's argument, as pepr/dist/controller.js does), run with the Deployment's env and
+//   the V8 heap Node picks under the Deployment's memory limit (node-heap.ts);
 // - it runs as the module's ServiceAccount: a token from `kubectl create token`, in a kubeconfig;
 //   the PeprStore CRD is applied with that identity too, as the controller does at start.
 //
@@ -17,6 +18,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
+import { nodeHeapOptions } from "./node-heap";
 import {
   type ControllerRole,
   type ControllerState,
@@ -159,7 +161,7 @@ export const PEPR_STORE_CRD = {
   },
 };
 
-type Container = { args?: string[]; env?: { name: string; value?: string }[] };
+type Container = { args?: string[]; env?: { name: string; value?: string }[]; resources?: { limits?: { memory?: string } } };
 type Deployment = Obj & { spec: { template: { spec: { serviceAccountName?: string; containers: Container[] } } } };
 type WebhookConfig = Obj & { webhooks: { clientConfig: { caBundle?: string; url?: string; service?: { path?: string } } }[] };
 
@@ -223,6 +225,9 @@ export async function setup(opts: SetupOptions): Promise<E2eState> {
     // The watcher's full pass over every namespace of interest: 10 minutes in the module, a few
     // seconds here so that a suite can watch several resyncs (day-two.e2e.ts counts writes over three).
     if (role === "watcher") env[RESYNC_ENV] = process.env[RESYNC_ENV] ?? String(E2E_RESYNC_SECONDS);
+    // The V8 heap Node picks inside the Pod's memory limit, not the one it picks for this machine.
+    const memoryLimit = d.spec.template.spec.containers[0].resources?.limits?.memory;
+    if (memoryLimit) env.NODE_OPTIONS = nodeHeapOptions(memoryLimit);
     controllers.push({ role, port: await freePort(), pidFile: join(opts.dir, `${role}.pid`), logFile: join(opts.dir, `${role}.log`), env });
   }
   const s: E2eState = {
