@@ -18,6 +18,24 @@ describe("Mirror", () => {
 });
 
 describe("Mirror versions", () => {
+  it("does not bring back an object deleted after a read from the API server was answered, and keeps one relabelled later", () => {
+    const m = new Mirror("apps/v1", "Deployment");
+    const d = (rv: string) => ({ metadata: { name: "a", namespace: "x", uid: "1", resourceVersion: rv } });
+    m.apply(d("10"), "ADDED");
+    // A pass's read was answered at version 10; the deletion (version 12) is handled before the read's answer.
+    m.apply(d("12"), "DELETED");
+    m.apply(d("10"), "MODIFIED");
+    expect(m.get("x", "a")).toBeUndefined();
+    // The label-selected watch reports a Deployment that loses the label as DELETED; the label back is a newer version.
+    m.apply(d("14"), "ADDED");
+    expect(m.get("x", "a")?.metadata?.resourceVersion).toBe("14");
+    // The watch library's relist reports an object missing from a list that raced a change as DELETED at the
+    // version it held: a read of that version brings it back.
+    m.apply(d("14"), "DELETED");
+    m.apply(d("14"), "MODIFIED");
+    expect(m.get("x", "a")?.metadata?.resourceVersion).toBe("14");
+  });
+
   it("keeps a newer version than one that arrives late (a read from the API server got there first)", () => {
     const m = new Mirror("apps/v1", "Deployment");
     m.apply({ metadata: { name: "a", namespace: "x", uid: "1", resourceVersion: "20" } }, "MODIFIED");

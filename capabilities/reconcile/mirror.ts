@@ -19,8 +19,22 @@ export function slim(o: KubeObject): KubeObject {
 
 export type Phase = "ADDED" | "MODIFIED" | "DELETED" | string;
 
+/** Deletions remembered (the newest), so that a read older than one does not bring its object back. */
+const GONE_KEPT = 10_000;
+
 export class Mirror {
   private readonly byNamespace = new Map<string, Map<string, KubeObject>>();
+  /**
+   * uid -> resourceVersion of each DELETED: a read from the API server that was answered before the
+   * deletion but arrives after its event would put the object back, and the watch library, which
+   * never held it again, would never report it gone (its companions made again and again). A
+   * real deletion's event carries the deletion's revision, later than any version of the live
+   * object. The same uid at the event's version or later is kept: the watch library's relist
+   * reports an object missing from a list that raced a change as DELETED at the version it held
+   * (the confirmation reads it back), and a label-selected watch reports a Deployment that loses
+   * the label as DELETED, which comes back if the label does.
+   */
+  private readonly gone = new Map<string, string | undefined>();
   synced = false;
 
   /**
@@ -38,12 +52,22 @@ export class Mirror {
     const namespace = o.metadata?.namespace ?? "";
     const name = o.metadata?.name ?? "";
     const items = this.byNamespace.get(namespace);
+    const uid = o.metadata?.uid;
     if (phase === "DELETED") {
+      if (uid !== undefined) {
+        this.gone.delete(uid);
+        this.gone.set(uid, o.metadata?.resourceVersion);
+        if (this.gone.size > GONE_KEPT) this.gone.delete(this.gone.keys().next().value!);
+      }
       const stored = items?.get(name);
       // A DELETED of an older incarnation must not remove the object created again under its name.
       if (stored && (stored.metadata?.uid === undefined || stored.metadata.uid === o.metadata?.uid)) items!.delete(name);
       if (items?.size === 0) this.byNamespace.delete(namespace);
       return;
+    }
+    if (uid !== undefined && this.gone.has(uid)) {
+      if (versionBefore(o.metadata?.resourceVersion, this.gone.get(uid))) return;
+      this.gone.delete(uid);
     }
     // An older version than the one held (a read from the API server got here first) is not kept.
     const stored = items?.get(name);
@@ -88,4 +112,11 @@ function olderThan(a: KubeObject, b: KubeObject): boolean {
   const x = Number(a.metadata?.resourceVersion);
   const y = Number(b.metadata?.resourceVersion);
   return Number.isFinite(x) && Number.isFinite(y) && a.metadata?.resourceVersion !== "" && x < y;
+}
+
+/** Whether version `a` is known to come before `b` (etcd revisions); anything not comparable is not. */
+function versionBefore(a: string | undefined, b: string | undefined): boolean {
+  const x = Number(a);
+  const y = Number(b);
+  return a !== undefined && a !== "" && b !== undefined && b !== "" && Number.isFinite(x) && Number.isFinite(y) && x < y;
 }

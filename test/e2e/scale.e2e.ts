@@ -4,7 +4,8 @@
 // its companions pruned; an object deleted behind the module's back comes back; a watcher that
 // restarts in the middle of changes converges again and deletes nothing that is still wanted; a
 // namespace in step costs no write; a burst of Deployments into one namespace gets every route
-// with a few writes of its VirtualService, not one per Deployment (NamespaceQueue's spacing).
+// with a few writes of its VirtualService, not one per Deployment (NamespaceQueue's spacing); apps
+// deleted one after another stay gone (no stale copy makes their companions again).
 import { readFileSync } from "node:fs";
 import {
   type Obj,
@@ -24,7 +25,9 @@ import {
   state,
   waitFor,
   writesBy,
+  E2E_RESYNC_SECONDS,
   KIND_LABEL,
+  RESYNC_ENV,
   TYPE_OF,
 } from "./harness";
 
@@ -209,5 +212,27 @@ describe("reconcile from the watches' copies", () => {
     process.stdout.write(`burst: ${vsWrites.length} VirtualService writes for ${apps.length} Deployments\n`);
     expect(vsWrites.length).toBeGreaterThan(0);
     expect(vsWrites.length).toBeLessThanOrEqual(10);
+  });
+
+  it("apps deleted while their namespace's passes run lose their companions for good: none is made again", async () => {
+    const gone = Array.from({ length: 10 }, (_, i) => `burst-${2 * i + 1}`);
+    const kept = Array.from({ length: 10 }, (_, i) => `burst-${2 * i}`);
+    const mark = auditMark();
+    // One kubectl delete each: passes run between them, reading the API server to confirm their prunes.
+    for (const a of gone) await kubectlOk(["delete", "deployment", a, "-n", BURST]);
+    await converged(BURST, kept);
+    await quiet();
+    // Two resyncs later, still nothing of theirs has been written again (a stale copy would make their Service and HPA anew).
+    const later = auditMark();
+    const resyncSeconds = Number(state().controllers.find(c => c.role === "watcher")!.env[RESYNC_ENV] ?? E2E_RESYNC_SECONDS);
+    await delay(2 * resyncSeconds * 1000);
+    await quiet();
+    const madeAgain = (since: number): string[] =>
+      writesBy(user(), since)
+        .filter(e => e.verb !== "delete" && e.objectRef?.resource !== "events" && gone.includes(e.objectRef?.name ?? ""))
+        .map(e => `${e.verb} ${e.objectRef?.resource}/${e.objectRef?.name}`);
+    expect(madeAgain(later)).toEqual([]);
+    expect(madeAgain(mark)).toEqual([]);
+    await converged(BURST, kept);
   });
 });
