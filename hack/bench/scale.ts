@@ -1,7 +1,7 @@
 // Issue #14's benchmarks on the test control plane: convergence against writing the same objects
 // directly, API reads per resync pass, and the watcher's memory against the cluster's size.
 // Sizes come from the environment so that a development run can be small:
-//   AI_WORKLOADS_BENCH_APPS       managed Deployments of the convergence run (default 1000)
+//   AI_WORKLOADS_BENCH_APPS       managed Deployments of the convergence run (default 1000; half of it is the memory slope's lower end)
 //   AI_WORKLOADS_BENCH_NAMESPACES namespaces they are spread over (default 20)
 //   AI_WORKLOADS_BENCH_APPS_HIGH  managed Deployments of the memory slope's upper end (default 2000)
 //   AI_WORKLOADS_BENCH_UNMANAGED  unlabelled Deployments beside them (default 10000)
@@ -110,8 +110,8 @@ async function companionCounts(): Promise<Map<string, { services: number; hpas: 
   return counts;
 }
 
-/** Until every Deployment of `set` has its Service, HPA and route. */
-async function waitForCompanions(set: readonly KubeObject[]): Promise<void> {
+/** Until every Deployment of `set` has its Service, HPA and route (`exactly`: and no more are left, within 10 minutes). */
+async function waitForCompanions(set: readonly KubeObject[], { exactly = false } = {}): Promise<void> {
   const want = new Map<string, number>();
   for (const d of set) want.set(d.metadata!.namespace!, (want.get(d.metadata!.namespace!) ?? 0) + 1);
   await waitFor(
@@ -120,10 +120,11 @@ async function waitForCompanions(set: readonly KubeObject[]): Promise<void> {
       const have = await companionCounts();
       return [...want].every(([ns, n]) => {
         const c = have.get(ns);
-        return c !== undefined && c.services >= n && c.hpas >= n && c.routes >= n;
+        if (c === undefined) return false;
+        return exactly ? c.services === n && c.hpas === n && c.routes === n : c.services >= n && c.hpas >= n && c.routes >= n;
       });
     },
-    { timeoutMs: 60 * 60_000, intervalMs: 1000 },
+    { timeoutMs: exactly ? 10 * 60_000 : 60 * 60_000, intervalMs: 1000 },
   );
 }
 
@@ -403,6 +404,8 @@ export interface MemoryBench {
   /** Peak RSS (MiB) of a fresh watcher over a relist and resync period. */
   managed: { apps: number } & WatcherMemory;
   withUnmanaged: { unmanaged: number } & WatcherMemory;
+  /** The slope's ends (issue #14: 500 and 2,000 apps), the unlabelled Deployments beside both. */
+  low: { apps: number } & WatcherMemory;
   high: { apps: number } & WatcherMemory;
   admissionPeakMiB: number;
 }
@@ -484,13 +487,22 @@ export async function benchWatcherMemory(): Promise<MemoryBench> {
   }
   const withUnmanaged = { unmanaged, ...(await watcherPeak(heapOptions)) };
 
-  if (appsHigh > apps) {
-    const more = managedSet("bench", namespaces, apps, appsHigh - apps);
-    await apply(writeYaml("deployments-high.yaml", more));
-    await waitForCompanions([...managedSet("bench", namespaces, 0, apps), ...more]);
+  // The low end: the second half of the managed set deleted (the watcher prunes their companions), then brought back.
+  const lowApps = Math.floor(apps / 2);
+  const upperHalf = managedSet("bench", namespaces, lowApps, apps - lowApps);
+  for (let i = 0; i < namespaces; i++) {
+    const names = upperHalf.filter(d => d.metadata!.namespace === `bench-${i}`).map(d => d.metadata!.name!);
+    if (names.length > 0) await kubectlOk(["delete", "deployment", "-n", `bench-${i}`, ...names], { timeoutMs: 10 * 60_000 });
   }
+  await waitForCompanions(managedSet("bench", namespaces, 0, lowApps), { exactly: true });
+  await settle();
+  const low = { apps: lowApps, ...(await watcherPeak(heapOptions)) };
+
+  const more = managedSet("bench", namespaces, lowApps, Math.max(apps, appsHigh) - lowApps);
+  await apply(writeYaml("deployments-high.yaml", more));
+  await waitForCompanions(managedSet("bench", namespaces, 0, Math.max(apps, appsHigh)));
   const high = { apps: Math.max(apps, appsHigh), ...(await watcherPeak(heapOptions)) };
   // Back to the run's own resync period.
   await restartWatcher({ PEPR_RELIST_INTERVAL_SECONDS: "600", [RESYNC_ENV]: resync ?? "600", NODE_OPTIONS: heapOptions });
-  return { periodSeconds, managed, withUnmanaged, high, admissionPeakMiB: memoryMiB(pidOf("admission")).peak };
+  return { periodSeconds, managed, withUnmanaged, low, high, admissionPeakMiB: memoryMiB(pidOf("admission")).peak };
 }
