@@ -1,7 +1,7 @@
 // The watcher's API client keeps its connections: @kubernetes/client-node 1.4 alone opens a new
 // TLS connection for every request (a handshake each), which was most of the watcher's CPU in a
 // burst of companion writes.
-import { KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { type Server, createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { kubeClusterApi } from "./kube-api";
@@ -64,7 +64,6 @@ describe("kubeClusterApi's connections", () => {
     expect(connections).toBe(1);
 
     // What the client does on its own, which this guards against.
-    const { CoreV1Api } = await import("@kubernetes/client-node");
     const plain = kubeConfig(cert).makeApiClient(CoreV1Api);
     connections = 0;
     for (let i = 0; i < 3; i++) await plain.readNamespace({ name: "team" });

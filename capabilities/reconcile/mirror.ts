@@ -71,7 +71,8 @@ export class Mirror {
     }
     // An older version than the one held (a read from the API server got here first) is not kept.
     const stored = items?.get(name);
-    if (stored && stored.metadata?.uid === o.metadata?.uid && olderThan(o, stored)) return;
+    if (stored && stored.metadata?.uid === o.metadata?.uid && versionBefore(o.metadata?.resourceVersion, stored.metadata?.resourceVersion))
+      return;
     o.apiVersion ??= this.apiVersion;
     o.kind ??= this.kind;
     if (items) items.set(name, o);
@@ -107,14 +108,10 @@ export class Mirror {
   }
 }
 
-/** resourceVersions are etcd revisions in practice (the watch library compares them as numbers too); anything else is never older. */
-function olderThan(a: KubeObject, b: KubeObject): boolean {
-  const x = Number(a.metadata?.resourceVersion);
-  const y = Number(b.metadata?.resourceVersion);
-  return Number.isFinite(x) && Number.isFinite(y) && a.metadata?.resourceVersion !== "" && x < y;
-}
-
-/** Whether version `a` is known to come before `b` (etcd revisions); anything not comparable is not. */
+/**
+ * Whether version `a` is known to come before `b`: resourceVersions are etcd revisions in practice
+ * (the watch library compares them as numbers too); anything not comparable is never before.
+ */
 function versionBefore(a: string | undefined, b: string | undefined): boolean {
   const x = Number(a);
   const y = Number(b);
