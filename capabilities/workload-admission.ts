@@ -10,6 +10,7 @@ import type { V1Deployment } from "./core/types";
 import { type WorkloadSettings, isManaged } from "./core/workload";
 import { clusterConfig, managedDeployments, managedDeploymentsByNamespace, namespaceAnnotations } from "./cluster-state";
 import { cachedResolveNamespace, cachedSiblingSettings } from "./admission-memo";
+import { type JudgementInputs, MutateJudgements } from "./admission-reuse";
 import { countAdmission } from "./metrics";
 
 export const WorkloadAdmission = new Capability({
@@ -63,24 +64,41 @@ function evaluate(ctx: Context, raw: V1Deployment, elsewhere: readonly WorkloadS
 
 type Request = PeprMutateRequest<V1Deployment> | PeprValidateRequest<V1Deployment>;
 
-/**
- * Defaults and problems of one request; an UPDATE is judged by what it changes (SPEC §12.2).
- * Validate asks for the problems only (`record: false`): the same checks, no record built.
- */
-async function judge(req: Request, options: AdmitOptions = {}): Promise<Admission> {
-  // Finalizers must always be removable: a Deployment being deleted is admitted as it is.
-  if (req.Raw.metadata?.deletionTimestamp) return { mutated: req.Raw, problems: [] };
+/** What a request is judged against, read once per request. */
+async function inputsOf(req: Request): Promise<{ ctx: Context; inputs: JudgementInputs }> {
   // The request's namespace, else the object's, else default; an empty or non-string one counts as unset.
   const given = [req.Request.namespace, req.Raw.metadata?.namespace].find((n): n is string => typeof n === "string" && n !== "");
   const ctx = await context(given ?? "default");
   const elsewhere = await appsSharingUrlSpace(ctx);
-  const result = evaluate(ctx, req.Raw, elsewhere, options);
+  const inputs: JudgementInputs = {
+    operation: req.Request.operation,
+    namespace: req.Request.namespace,
+    // A copy of the two levels this capability replaces on req.Raw after judging (spec, metadata).
+    object: { ...req.Raw, metadata: { ...req.Raw.metadata } },
+    oldObject: req.OldResource as V1Deployment | undefined,
+    config: ctx.config,
+    ns: ctx.ns,
+    stored: ctx.stored,
+    elsewhere,
+  };
+  return { ctx, inputs };
+}
+
+/**
+ * Defaults and problems of one request; an UPDATE is judged by what it changes (SPEC §12.2).
+ * Validate asks for the problems only (`record: false`): the same checks, no record built.
+ */
+function judge(req: Request, { ctx, inputs }: { ctx: Context; inputs: JudgementInputs }, options: AdmitOptions = {}): Admission {
+  const result = evaluate(ctx, req.Raw, inputs.elsewhere, options);
   if (req.Request.operation === "UPDATE") {
-    const old = req.OldResource as V1Deployment | undefined;
+    const old = inputs.oldObject;
     // A Deployment that gets the label now is a new AI workload: nothing is ratcheted.
     if (!old || !isManaged(old)) return result;
     const kept = keepHpaReplicas(result, old);
-    return { ...result, problems: [...ratchet(result.problems, evaluate(ctx, old, elsewhere, { record: false }).problems), ...kept] };
+    return {
+      ...result,
+      problems: [...ratchet(result.problems, evaluate(ctx, old, inputs.elsewhere, { record: false }).problems), ...kept],
+    };
   }
   return { ...result, problems: [...result.problems, ...checkJwtWithoutRequestAuth(ctx.ns.settings)] };
 }
@@ -106,32 +124,41 @@ function keepHpaReplicas(result: Admission, old: V1Deployment): Problem[] {
 }
 
 /**
- * Mutate keeps the replica count, so Validate never sees the change: the warning is carried to
- * the Validate of the same update (both run in this process when it serves both). The API
- * server gives each webhook call its own uid, so the update is known by the object and the
- * resourceVersion it updates: only one update of that version can succeed.
+ * A request's Mutate and Validate, as far as this process can tell them apart: the API server
+ * gives each webhook call its own uid, so an update is known by the object and the
+ * resourceVersion it updates (only one update of that version can succeed), a create by its name.
  */
-const updateKey = (req: Request): string => {
+const requestKey = (req: Request): string => {
   const old = req.OldResource?.metadata;
-  return `${old?.namespace}/${old?.name}@${old?.resourceVersion}`;
+  return `${req.Request.operation} ${req.Request.namespace}/${req.Request.name || req.Raw.metadata?.name}@${old?.resourceVersion}`;
 };
+
+/**
+ * Mutate keeps the replica count, so Validate never sees the change: the warning is carried to
+ * the Validate of the same update (both run in this process when it serves both).
+ */
 const replicaWarnings = new Map<string, string[]>();
 const MAX_CARRIED = 10_000;
+const mutateJudgements = new MutateJudgements();
 
 When(a.Deployment)
   .IsCreatedOrUpdated()
   .WithLabel(KIND_LABEL)
   .Mutate(async req => {
-    const { mutated, problems } = await judge(req);
+    // Finalizers must always be removable: a Deployment being deleted is admitted as it is.
+    if (req.Raw.metadata?.deletionTimestamp) return;
+    const read = await inputsOf(req);
+    const { mutated, problems } = judge(req, read);
+    mutateJudgements.keep(requestKey(req), read.inputs, problems);
     const carried = warnings(problems)
       .filter(p => p.field === "spec.replicas")
       .map(formatProblem);
     if (carried.length > 0) {
       if (replicaWarnings.size >= MAX_CARRIED) replicaWarnings.clear();
-      replicaWarnings.set(updateKey(req), carried);
-    } else replicaWarnings.delete(updateKey(req));
+      replicaWarnings.set(requestKey(req), carried);
+    } else replicaWarnings.delete(requestKey(req));
     // A Deployment that will be denied is left as it is: Validate gives the reasons.
-    if (denials(problems).length > 0 || mutated === req.Raw) return;
+    if (denials(problems).length > 0) return;
     req.Raw.spec = mutated.spec;
     const record = mutated.metadata?.annotations?.[APPLIED_DEFAULTS_ANNOTATION];
     if (record !== undefined)
@@ -142,9 +169,11 @@ When(a.Deployment)
   .IsCreatedOrUpdated()
   .WithLabel(KIND_LABEL)
   .Validate(async req => {
-    const { problems } = await judge(req, { record: false });
-    const carried = replicaWarnings.get(updateKey(req)) ?? [];
-    replicaWarnings.delete(updateKey(req));
+    if (req.Raw.metadata?.deletionTimestamp) return req.Approve();
+    const read = await inputsOf(req);
+    const problems = mutateJudgements.take(requestKey(req), read.inputs) ?? judge(req, read, { record: false }).problems;
+    const carried = replicaWarnings.get(requestKey(req)) ?? [];
+    replicaWarnings.delete(requestKey(req));
     const warned = [...carried, ...warnings(problems).map(formatProblem)];
     const denied = denials(problems);
     if (denied.length > 0) return countAdmission(req.Deny(denied.map(formatProblem).join("\n"), 422, warned));

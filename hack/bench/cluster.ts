@@ -4,6 +4,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { APPLIED_DEFAULTS_ANNOTATION } from "../../capabilities/core/constants";
 import { render } from "../../capabilities/core/plan";
 import { LISTEN_SHIM, applyYaml, controllerEnv, state, waitFor } from "../../test/e2e/harness";
 import { seedObjects } from "./workloads";
@@ -62,7 +63,7 @@ async function startAdmission(moduleFile: string, port: number, logFile: string)
   const s = state();
   const admission = s.controllers.find(c => c.role === "admission")!;
   // The module's own admission controller's env, log level included: only the bindings differ.
-  const env = { ...controllerEnv(s, { ...admission, port }), AI_WORKLOADS_BENCH_SPEC: process.env.AI_WORKLOADS_BENCH_SPEC ?? "" };
+  const env = { ...controllerEnv(s, { ...admission, port }), AI_WORKLOADS_BENCH_MUTATION: process.env.AI_WORKLOADS_BENCH_MUTATION ?? "" };
   const out = openSync(logFile, "a");
   const child = spawn(process.execPath, ["--require", LISTEN_SHIM, moduleFile], {
     cwd: join(moduleFile, ".."),
@@ -102,12 +103,15 @@ const peakRssMiB = (pid: number): number => {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
 };
 
-/** The spec the module's core makes of the benchmark's Deployment (what floor-patch returns). */
-export function mutatedSpecJson(): string {
+/** The module's mutation of the benchmark's Deployment, made by the core: what floor-patch returns. */
+export function mutationJson(): string {
   const review = JSON.parse(admissionBody("CREATE", "spec").body);
   const ns = seedObjects().find(o => o.kind === "Namespace")!;
   const { objects } = render([ns, review.request.object], { defaultNamespace: "ai" });
-  return JSON.stringify(objects.find(o => o.kind === "Deployment")!.spec);
+  const mutated = objects.find(o => o.kind === "Deployment")!;
+  const record = mutated.metadata?.annotations?.[APPLIED_DEFAULTS_ANNOTATION];
+  if (record === undefined) throw new Error("the benchmark's Deployment got no applied-defaults record");
+  return JSON.stringify({ spec: mutated.spec, annotations: { [APPLIED_DEFAULTS_ANNOTATION]: record } });
 }
 
 export interface AdmissionBench {

@@ -24,9 +24,9 @@ const runs = (section: (typeof SECTIONS)[number]): boolean =>
   only.length === 0 || only.includes(section) || (section === "converge" && only.some(s => ["writes", "reads", "memory"].includes(s)));
 
 async function main(): Promise<void> {
-  if (process.argv[2] === "--print-mutated-spec") {
-    const { mutatedSpecJson } = await import("./cluster");
-    process.stdout.write(mutatedSpecJson());
+  if (process.argv[2] === "--print-mutation") {
+    const { mutationJson } = await import("./cluster");
+    process.stdout.write(mutationJson());
     return;
   }
   const [floorModule, floorPatchModule, workDir] = process.argv.slice(2);
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
       `p50 ${fmt(adm.floor.p50Ms, 2)} ms, p99 ${fmt(adm.floor.p99Ms, 2)} ms, errors ${adm.floor.errors}`,
     );
     row(
-      "admission: floor returning the module's patch, requests/s",
+      "admission: floor-patch (the module's bindings returning its patch), requests/s",
       fmt(adm.floorPatch.rps, 0),
       `p50 ${fmt(adm.floorPatch.p50Ms, 2)} ms, p99 ${fmt(adm.floorPatch.p99Ms, 2)} ms; the module's own share: throughput module/floor-patch ${fmt(adm.module.rps / adm.floorPatch.rps, 2)}, p99 ${fmt(adm.module.p99Ms / adm.floorPatch.p99Ms, 2)}`,
     );

@@ -44,10 +44,10 @@ function buildFloor(name, entry) {
 }
 const floorModule = buildFloor("floor", "floor.ts");
 // The module's own mutation of the benchmark's Deployment, computed by the core, for floor-patch.
-env.AI_WORKLOADS_BENCH_SPEC = join(DIR, "mutated-spec.json");
+env.AI_WORKLOADS_BENCH_MUTATION = join(DIR, "mutation.json");
 writeFileSync(
-  env.AI_WORKLOADS_BENCH_SPEC,
-  execFileSync(process.execPath, [join(DIR, "bench.js"), "--print-mutated-spec"], { cwd: REPO, env, encoding: "utf8" }),
+  env.AI_WORKLOADS_BENCH_MUTATION,
+  execFileSync(process.execPath, [join(DIR, "bench.js"), "--print-mutation"], { cwd: REPO, env, encoding: "utf8" }),
 );
 const floorPatchModule = buildFloor("floor-patch", "floor-patch.ts");
 

@@ -8,6 +8,8 @@ import type { KubeObject, V1Deployment } from "../../capabilities/core/types";
 import { asStored } from "../../capabilities/core/testing";
 
 const RECORD = APPLIED_DEFAULTS_ANNOTATION;
+/** What Pepr writes on an object around a Mutate (`<module uuid>.pepr.dev/<capability>`). */
+const PEPR_STATUS = "ai-workloads.pepr.dev/workload-admission";
 
 const RUNS = { numRuns: 300, seed: 20261127 };
 
@@ -336,6 +338,21 @@ describe("properties of the applied-defaults record (SPEC §12.1)", () => {
           const problemsOnly = admitAmong(d, ns, config, [], { record: false });
           expect(problemsOnly.problems.map(formatProblem)).toEqual(withRecord.problems.map(formatProblem));
           expect(problemsOnly.mutated.metadata?.annotations?.[RECORD]).toBe(d.metadata?.annotations?.[RECORD]);
+          // Pepr writes its status annotation around Mutate and the API server raises the
+          // generation before Validate; Validate may reuse Mutate's problems across both
+          // (capabilities/admission-reuse.ts), so no problem may depend on either.
+          for (const [status, generation] of [
+            ["started", 1],
+            ["succeeded", 2],
+          ] as const) {
+            const marked = {
+              ...d,
+              metadata: { ...d.metadata, generation, annotations: { ...d.metadata?.annotations, [PEPR_STATUS]: status } },
+            };
+            expect(admitAmong(marked, ns, config, [], { record: false }).problems.map(formatProblem)).toEqual(
+              withRecord.problems.map(formatProblem),
+            );
+          }
         }
       }),
       RUNS,
