@@ -25,60 +25,56 @@ export interface JudgementInputs {
   elsewhere: readonly WorkloadSettings[];
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+// Where a value sits in the Deployment: what is set aside depends on it.
+const ROOT = 0;
+const METADATA = 1;
+const ANNOTATIONS = 2;
+const OTHER = 3;
+type At = typeof ROOT | typeof METADATA | typeof ANNOTATIONS | typeof OTHER;
+
+const childAt = (at: At, key: string): At =>
+  at === ROOT && key === "metadata" ? METADATA : at === METADATA && key === "annotations" ? ANNOTATIONS : OTHER;
+
+/**
+ * What Mutate and Validate of one request see differently although no check reads it:
+ * - `metadata.generation`: the API server raises it between the two calls of an update that
+ *   changes the spec (seen on the test control plane: an image bump reaches Mutate at 1 and
+ *   Validate at 2);
+ * - Pepr's status annotation `<module uuid>.pepr.dev/<capability>`, "started" during Mutate and
+ *   "succeeded" after. Checks only read that every annotation is a string, so only a string is
+ *   set aside.
+ */
+const setAside = (at: At, key: string, value: unknown): boolean =>
+  (at === METADATA && key === "generation") || (at === ANNOTATIONS && typeof value === "string" && key.includes(".pepr.dev/"));
+
+// Plain loops: this runs on every Validate, and allocates nothing.
+function same(a: unknown, b: unknown, at: At): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!same(a[i], b[i], OTHER)) return false;
+    return true;
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let unmatched = 0;
+  for (const k in x) {
+    if (!hasOwn(x, k) || setAside(at, k, x[k])) continue;
+    unmatched++;
+    if (!hasOwn(y, k) || !same(x[k], y[k], childAt(at, k))) return false;
+  }
+  for (const k in y) if (hasOwn(y, k) && !setAside(at, k, y[k])) unmatched--;
+  return unmatched === 0;
+}
 
 /** Deep equality of JSON values (what a parsed admission request holds). */
-export function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]));
-  if (!isObject(a) || !isObject(b)) return false;
-  const keys = Object.keys(a);
-  if (keys.length !== Object.keys(b).length) return false;
-  return keys.every(k => Object.prototype.hasOwnProperty.call(b, k) && sameJson(a[k], b[k]));
-}
+export const sameJson = (a: unknown, b: unknown): boolean => same(a, b, OTHER);
 
-/**
- * Pepr writes `<module uuid>.pepr.dev/<capability>` on the object around each Mutate ("started"
- * before, "succeeded" after), so Mutate and Validate see different values of it. No check reads
- * it beyond its being a string (SPEC §12.3 shape checks), so two strings there count as the same.
- */
-const isPeprStatus = (key: string): boolean => key.includes(".pepr.dev/");
-
-function sameAnnotations(a: unknown, b: unknown): boolean {
-  if (!isObject(a) || !isObject(b)) return sameJson(a, b);
-  const ours = (m: Record<string, unknown>): string[] => Object.keys(m).filter(k => !(isPeprStatus(k) && typeof m[k] === "string"));
-  const keys = ours(a);
-  return keys.length === ours(b).length && keys.every(k => Object.prototype.hasOwnProperty.call(b, k) && sameJson(a[k], b[k]));
-}
-
-/**
- * The API server raises `metadata.generation` between the two calls of an update that changes the
- * spec (seen on the test control plane: an image bump reaches Mutate at 1 and Validate at 2). No
- * check reads it.
- */
-const SET_BETWEEN_CALLS = "generation";
-
-/** The same Deployment for a judgement: equal JSON, Pepr's status annotation and the generation aside. */
-export function sameForJudgement(a: V1Deployment, b: V1Deployment): boolean {
-  if (a === b) return true;
-  if (!isObject(a) || !isObject(b)) return false;
-  const keys = Object.keys(a);
-  if (keys.length !== Object.keys(b).length) return false;
-  return keys.every(k => {
-    if (!Object.prototype.hasOwnProperty.call(b, k)) return false;
-    const x = (a as Record<string, unknown>)[k];
-    const y = (b as Record<string, unknown>)[k];
-    if (k !== "metadata" || !isObject(x) || !isObject(y)) return sameJson(x, y);
-    const compared = (m: Record<string, unknown>): string[] => Object.keys(m).filter(f => f !== SET_BETWEEN_CALLS);
-    const fields = compared(x);
-    return (
-      fields.length === compared(y).length &&
-      fields.every(
-        f => Object.prototype.hasOwnProperty.call(y, f) && (f === "annotations" ? sameAnnotations(x[f], y[f]) : sameJson(x[f], y[f])),
-      )
-    );
-  });
-}
+/** The same Deployment for a judgement: equal JSON, apart from what `setAside` names. */
+export const sameForJudgement = (a: V1Deployment, b: V1Deployment): boolean => same(a, b, ROOT);
 
 const sameItems = <T>(a: readonly T[], b: readonly T[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
