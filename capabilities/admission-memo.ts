@@ -26,8 +26,9 @@ export function cachedResolveNamespace(name: string, annotations: Record<string,
 const resolvedSiblings = new WeakMap<V1Deployment, { ns: NamespaceSettings; config: ClusterConfig; settings?: WorkloadSettings }>();
 
 /**
- * A stored Deployment's settings, resolved once per version of it (the mirror hands out a new
- * object for each): an admission in a namespace of 500 workloads does not parse all 500 again.
+ * A stored Deployment's settings, resolved once per change of it (the mirror hands out a new
+ * object for each, status writes aside): an admission in a namespace of 500 workloads does not
+ * parse all 500 again.
  */
 export function cachedSiblingSettings(d: V1Deployment, ns: NamespaceSettings, config: ClusterConfig): WorkloadSettings | undefined {
   const hit = resolvedSiblings.get(d);

@@ -5,7 +5,7 @@ import { DEFAULT_CLUSTER_CONFIG, resolveNamespace } from "./core/config";
 import { type Problem, deny } from "./core/problems";
 import type { V1Deployment } from "./core/types";
 import type { WorkloadSettings } from "./core/workload";
-import { type JudgementInputs, MutateJudgements, sameForJudgement, sameJson } from "./admission-reuse";
+import { type JudgementInputs, MutateJudgements, keptCopy, sameForJudgement, sameJson } from "./admission-reuse";
 
 const STATUS = "ai-workloads.pepr.dev/workload-admission";
 
@@ -133,5 +133,39 @@ describe("MutateJudgements", () => {
     expect(kept.size).toBe(2);
     expect(kept.take("a", inputs())).toBeUndefined();
     expect(kept.take("c", inputs())).toBe(problems);
+  });
+});
+
+describe("keptCopy (the admission watch copy)", () => {
+  const stored = (over: { replicas?: number; rv?: string; status?: object; image?: string; label?: string } = {}): V1Deployment => {
+    const d = deployment("succeeded");
+    d.metadata = { ...d.metadata, resourceVersion: over.rv ?? "1", generation: 1, managedFields: [{ manager: "kube-controller-manager" }] };
+    if (over.label) d.metadata.labels = { ...d.metadata.labels, team: over.label };
+    if (over.image) d.spec!.template.spec!.containers[0].image = over.image;
+    if (over.replicas !== undefined) d.spec!.replicas = over.replicas;
+    d.status = { observedGeneration: 1, ...over.status };
+    return d;
+  };
+
+  it("keeps the held object when a status write came in (new status, resourceVersion, managedFields)", () => {
+    const held = stored();
+    const incoming = { ...stored({ rv: "2", status: { replicas: 1, readyReplicas: 1 } }) };
+    incoming.metadata = { ...incoming.metadata, managedFields: [{ manager: "kube-controller-manager", operation: "Update" }] };
+    expect(keptCopy(held, incoming)).toBe(held);
+  });
+
+  it("takes the incoming object for anything else: the spec, the labels, the replicas", () => {
+    const held = stored();
+    for (const incoming of [
+      stored({ rv: "2", image: "seldonio/mlserver:1.7.0" }),
+      stored({ rv: "2", label: "a" }),
+      stored({ rv: "2", replicas: 3 }),
+    ])
+      expect(keptCopy(held, incoming)).toBe(incoming);
+  });
+
+  it("takes the incoming object when nothing is held", () => {
+    const incoming = stored();
+    expect(keptCopy(undefined, incoming)).toBe(incoming);
   });
 });

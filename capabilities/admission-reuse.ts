@@ -3,8 +3,9 @@
 // defaults are in place), Validate gets the object Mutate judged, in the same context, and the
 // judgement is a pure function of those: Validate takes Mutate's problems instead of judging
 // the same object again. Anything else (a create, whose Validate sees the filled-in object; a
-// changed Namespace, config or stored Deployment, even by a status update; a Mutate served by
-// another replica) is judged in full.
+// changed Namespace, config or stored Deployment; a Mutate served by
+// another replica) is judged in full. A status write to a stored Deployment changes nothing here:
+// the watch copy keeps the object it holds (`keptCopy`).
 import type { ClusterConfig, resolveNamespace } from "./core/config";
 import type { Problem } from "./core/problems";
 import type { V1Deployment } from "./core/types";
@@ -37,6 +38,9 @@ type At = typeof ROOT | typeof METADATA | typeof ANNOTATIONS | typeof OTHER;
 const childAt = (at: At, key: string): At =>
   at === ROOT && key === "metadata" ? METADATA : at === METADATA && key === "annotations" ? ANNOTATIONS : OTHER;
 
+/** Whether the value under `key`, at `at`, is left out of a comparison. */
+type SetAside = (at: At, key: string, value: unknown) => boolean;
+
 /**
  * What Mutate and Validate of one request see differently although no check reads it:
  * - `metadata.generation`: the API server raises it between the two calls of an update that
@@ -46,16 +50,23 @@ const childAt = (at: At, key: string): At =>
  *   "succeeded" after. Checks only read that every annotation is a string, so only a string is
  *   set aside.
  */
-const setAside = (at: At, key: string, value: unknown): boolean =>
+const betweenCalls: SetAside = (at, key, value) =>
   (at === METADATA && key === "generation") || (at === ANNOTATIONS && typeof value === "string" && key.includes(".pepr.dev/"));
 
-// Plain loops: this runs on every Validate, and allocates nothing.
-function same(a: unknown, b: unknown, at: At): boolean {
+/**
+ * What the controllers write on a stored object without changing anything admission reads:
+ * its status, with the resourceVersion and managedFields that come with every write.
+ */
+const statusWrites: SetAside = (at, key) =>
+  (at === ROOT && key === "status") || (at === METADATA && (key === "resourceVersion" || key === "managedFields"));
+
+// Plain loops: this runs on every Validate and every watch event, and allocates nothing.
+function same(a: unknown, b: unknown, at: At, setAside: SetAside): boolean {
   if (a === b) return true;
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
   if (Array.isArray(a) || Array.isArray(b)) {
     if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!same(a[i], b[i], OTHER)) return false;
+    for (let i = 0; i < a.length; i++) if (!same(a[i], b[i], OTHER, setAside)) return false;
     return true;
   }
   const x = a as Record<string, unknown>;
@@ -64,17 +75,27 @@ function same(a: unknown, b: unknown, at: At): boolean {
   for (const k in x) {
     if (!hasOwn(x, k) || setAside(at, k, x[k])) continue;
     unmatched++;
-    if (!hasOwn(y, k) || !same(x[k], y[k], childAt(at, k))) return false;
+    if (!hasOwn(y, k) || !same(x[k], y[k], childAt(at, k), setAside)) return false;
   }
   for (const k in y) if (hasOwn(y, k) && !setAside(at, k, y[k])) unmatched--;
   return unmatched === 0;
 }
 
-/** Deep equality of JSON values (what a parsed admission request holds). */
-export const sameJson = (a: unknown, b: unknown): boolean => same(a, b, OTHER);
+const nothing: SetAside = () => false;
 
-/** The same Deployment for a judgement: equal JSON, apart from what `setAside` names. */
-export const sameForJudgement = (a: V1Deployment, b: V1Deployment): boolean => same(a, b, ROOT);
+/** Deep equality of JSON values (what a parsed admission request holds). */
+export const sameJson = (a: unknown, b: unknown): boolean => same(a, b, OTHER, nothing);
+
+/** The same Deployment for a judgement: equal JSON, apart from what `betweenCalls` names. */
+export const sameForJudgement = (a: V1Deployment, b: V1Deployment): boolean => same(a, b, ROOT, betweenCalls);
+
+/**
+ * The object admission keeps in its watch copy for `incoming`: the one it holds when only a status
+ * write came in. The memos and Mutate's kept judgements go by identity, so a rollout's status
+ * updates in a namespace no longer make them resolve and judge again.
+ */
+export const keptCopy = <T>(held: T | undefined, incoming: T): T =>
+  held !== undefined && same(held, incoming, ROOT, statusWrites) ? held : incoming;
 
 const sameItems = <T>(a: readonly T[], b: readonly T[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 

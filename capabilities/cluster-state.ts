@@ -7,6 +7,7 @@ import { WatchEvent } from "kubernetes-fluent-client";
 import { CONFIG_MAP_KEY, CONFIG_MAP_NAME, DEFAULT_CONFIG_NAMESPACE, KIND_LABEL } from "./core/constants";
 import { type ClusterConfig, DEFAULT_CLUSTER_CONFIG, parseClusterConfig } from "./core/config";
 import type { V1Deployment } from "./core/types";
+import { keptCopy } from "./admission-reuse";
 
 export const configNamespace = (): string => process.env.AI_WORKLOADS_CONFIG_NAMESPACE || DEFAULT_CONFIG_NAMESPACE;
 
@@ -67,8 +68,9 @@ class Mirror<T extends Named> {
       const ns = o.metadata?.namespace ?? "";
       const items = this.byNamespace.get(ns) ?? new Map<string, T>();
       this.byNamespace.set(ns, items);
-      if (phase === "DELETED") items.delete(o.metadata?.name ?? "");
-      else items.set(o.metadata?.name ?? "", o);
+      const name = o.metadata?.name ?? "";
+      if (phase === "DELETED") items.delete(name);
+      else items.set(name, keptCopy(items.get(name), o));
     });
     // Items of the first list are handed over right after this event.
     watcher.events.once(WatchEvent.LIST, () => setImmediate(() => (this.synced = true)));
