@@ -89,8 +89,8 @@ describe("MutateJudgements", () => {
   it("hands Mutate's problems to the Validate of the same inputs, once", () => {
     const kept = new MutateJudgements();
     kept.keep("k", inputs(), problems);
-    expect(kept.take("k", inputs({ object: deployment("succeeded") }))).toBe(problems);
-    expect(kept.take("k", inputs())).toBeUndefined();
+    expect(kept.take("k", inputs({ object: deployment("succeeded") })).problems).toBe(problems);
+    expect(kept.take("k", inputs()).problems).toBeUndefined();
   });
 
   it.each<[string, Partial<JudgementInputs>]>([
@@ -106,9 +106,9 @@ describe("MutateJudgements", () => {
   ])("judges again when %s differs", (_, change) => {
     const kept = new MutateJudgements();
     kept.keep("k", inputs(), problems);
-    expect(kept.take("k", inputs(change))).toBeUndefined();
+    expect(kept.take("k", inputs(change)).problems).toBeUndefined();
     // Used up: a retry of the Validate judges as well.
-    expect(kept.take("k", inputs())).toBeUndefined();
+    expect(kept.take("k", inputs()).problems).toBeUndefined();
   });
 
   it("judges again for an UPDATE whose old object changed", () => {
@@ -116,13 +116,23 @@ describe("MutateJudgements", () => {
     kept.keep("k", inputs({ operation: "UPDATE", oldObject: deployment() }), problems);
     const older = deployment();
     older.spec!.template.spec!.containers[0].image = "seldonio/mlserver:1.5.0";
-    expect(kept.take("k", inputs({ operation: "UPDATE", oldObject: older }))).toBeUndefined();
+    expect(kept.take("k", inputs({ operation: "UPDATE", oldObject: older })).problems).toBeUndefined();
+  });
+
+  it("hands over the warnings Mutate carried even when Validate judges again (it sees the kept replicas)", () => {
+    const kept = new MutateJudgements();
+    const warning = "warning: ai/model: spec.replicas: 1 was not applied";
+    kept.keep("k", inputs(), problems, [warning]);
+    expect(kept.take("k", inputs({ object: { ...deployment(), spec: { ...deployment().spec!, replicas: 3 } } }))).toEqual({
+      problems: undefined,
+      carried: [warning],
+    });
   });
 
   it("has nothing for a request Mutate did not judge here (another replica served it)", () => {
     const kept = new MutateJudgements();
     kept.keep("k", inputs(), problems);
-    expect(kept.take("other", inputs())).toBeUndefined();
+    expect(kept.take("other", inputs())).toEqual({ carried: [] });
   });
 
   it("keeps at most its bound, dropping the oldest", () => {
@@ -131,8 +141,8 @@ describe("MutateJudgements", () => {
     kept.keep("b", inputs(), problems);
     kept.keep("c", inputs(), problems);
     expect(kept.size).toBe(2);
-    expect(kept.take("a", inputs())).toBeUndefined();
-    expect(kept.take("c", inputs())).toBe(problems);
+    expect(kept.take("a", inputs()).problems).toBeUndefined();
+    expect(kept.take("c", inputs()).problems).toBe(problems);
   });
 });
 

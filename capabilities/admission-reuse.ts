@@ -112,12 +112,23 @@ export function sameInputs(a: JudgementInputs, b: JudgementInputs): boolean {
   );
 }
 
+/** What Validate gets from the Mutate of its request. */
+export interface FromMutate {
+  /** Mutate's problems, only when Validate has the inputs Mutate judged. */
+  problems?: Problem[];
+  /**
+   * Warnings Validate must give whatever it sees: Mutate keeps the stored replica count (SPEC
+   * §14.2), so Validate never sees the change the warning is about.
+   */
+  carried: string[];
+}
+
 /**
- * Mutate's judgements, each waiting for the Validate of its request. Bounded and oldest-first:
- * a Validate served by another replica never takes its entry, which then only ages out.
+ * What each Mutate leaves for the Validate of its request. Bounded and oldest-first: a Validate
+ * served by another replica never takes its entry, which then only ages out.
  */
 export class MutateJudgements {
-  private readonly kept = new Map<string, { inputs: JudgementInputs; problems: Problem[] }>();
+  private readonly kept = new Map<string, { inputs: JudgementInputs; problems: Problem[]; carried: string[] }>();
 
   constructor(private readonly max = 256) {}
 
@@ -125,17 +136,17 @@ export class MutateJudgements {
     return this.kept.size;
   }
 
-  keep(key: string, inputs: JudgementInputs, problems: Problem[]): void {
+  keep(key: string, inputs: JudgementInputs, problems: Problem[], carried: string[] = []): void {
     this.kept.delete(key);
     if (this.kept.size >= this.max) this.kept.delete(this.kept.keys().next().value!);
-    this.kept.set(key, { inputs, problems });
+    this.kept.set(key, { inputs, problems, carried });
   }
 
-  /** Mutate's problems when Validate judges the same inputs; the entry is used up either way. */
-  take(key: string, inputs: JudgementInputs): Problem[] | undefined {
+  /** What Mutate left for this Validate; the entry is used up either way. */
+  take(key: string, inputs: JudgementInputs): FromMutate {
     const entry = this.kept.get(key);
-    if (entry === undefined) return undefined;
+    if (entry === undefined) return { carried: [] };
     this.kept.delete(key);
-    return sameInputs(entry.inputs, inputs) ? entry.problems : undefined;
+    return { problems: sameInputs(entry.inputs, inputs) ? entry.problems : undefined, carried: entry.carried };
   }
 }

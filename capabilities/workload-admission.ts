@@ -133,13 +133,8 @@ const requestKey = (req: Request): string => {
   return `${req.Request.operation} ${req.Request.namespace}/${req.Request.name || req.Raw.metadata?.name}@${old?.resourceVersion}`;
 };
 
-/**
- * Mutate keeps the replica count, so Validate never sees the change: the warning is carried to
- * the Validate of the same update (both run in this process when it serves both).
- */
-const replicaWarnings = new Map<string, string[]>();
-const MAX_CARRIED = 10_000;
-const mutateJudgements = new MutateJudgements();
+/** Mutate's judgement and carried warnings, for the Validate of the same request when this process serves both. */
+const fromMutate = new MutateJudgements();
 
 When(a.Deployment)
   .IsCreatedOrUpdated()
@@ -149,14 +144,10 @@ When(a.Deployment)
     if (req.Raw.metadata?.deletionTimestamp) return;
     const read = await inputsOf(req);
     const { mutated, problems } = judge(req, read);
-    mutateJudgements.keep(requestKey(req), read.inputs, problems);
     const carried = warnings(problems)
       .filter(p => p.field === "spec.replicas")
       .map(formatProblem);
-    if (carried.length > 0) {
-      if (replicaWarnings.size >= MAX_CARRIED) replicaWarnings.clear();
-      replicaWarnings.set(requestKey(req), carried);
-    } else replicaWarnings.delete(requestKey(req));
+    fromMutate.keep(requestKey(req), read.inputs, problems, carried);
     // A Deployment that will be denied is left as it is: Validate gives the reasons.
     if (denials(problems).length > 0) return;
     req.Raw.spec = mutated.spec;
@@ -171,9 +162,8 @@ When(a.Deployment)
   .Validate(async req => {
     if (req.Raw.metadata?.deletionTimestamp) return req.Approve();
     const read = await inputsOf(req);
-    const problems = mutateJudgements.take(requestKey(req), read.inputs) ?? judge(req, read, { record: false }).problems;
-    const carried = replicaWarnings.get(requestKey(req)) ?? [];
-    replicaWarnings.delete(requestKey(req));
+    const { problems: judged, carried } = fromMutate.take(requestKey(req), read.inputs);
+    const problems = judged ?? judge(req, read, { record: false }).problems;
     const warned = [...carried, ...warnings(problems).map(formatProblem)];
     const denied = denials(problems);
     if (denied.length > 0) return countAdmission(req.Deny(denied.map(formatProblem).join("\n"), 422, warned));
