@@ -63,9 +63,7 @@ export function checkWorkload(mutated: V1Deployment, s: WorkloadSettings): Probl
 function checkPortNames(object: string, mutated: V1Deployment, c: V1Container, s: WorkloadSettings): Problem[] {
   const pod = mutated.spec!.template.spec!;
   // Most pods have no other named port: nothing to compare (this runs once per admitted Deployment).
-  const named = (list: readonly V1Container[] | undefined): boolean =>
-    (list ?? []).some(other => other !== c && (other.ports ?? []).some(p => p.name !== undefined));
-  if (!named(pod.containers) && !named(pod.initContainers)) return [];
+  if (!hasOtherNamedPort(pod.containers, c) && !hasOtherNamedPort(pod.initContainers, c)) return [];
   const numbers = s.kind === "mlserver" ? [s.port, s.grpcPort, s.metricsPort] : [s.port];
   const names = new Set(numbers.map(n => portName(c, n)).filter((n): n is string => n !== undefined));
   const problems: Problem[] = [];
@@ -89,6 +87,9 @@ function checkPortNames(object: string, mutated: V1Deployment, c: V1Container, s
   }
   return problems;
 }
+
+const hasOtherNamedPort = (list: readonly V1Container[] | undefined, c: V1Container): boolean =>
+  (list ?? []).some(other => other !== c && (other.ports ?? []).some(p => p.name !== undefined));
 
 /** Public paths are matched after the route's rewrite: `/apps/model/docs` from outside is `/docs` at the app (SPEC §13.3). */
 function checkPublicPaths(object: string, s: WorkloadSettings): Problem[] {
@@ -288,14 +289,17 @@ export class RouteIndex {
     const space = spaceKey(s);
     if (space !== undefined) {
       const paths = this.bySpacePath.get(space);
-      const add = (apps: readonly WorkloadSettings[] | undefined): void => apps?.forEach(a => found.add(a));
-      if (s.path === "/") add(this.bySpace.get(space));
-      for (const p of [s.path, "/", ...ancestorsOf(s.path)]) add(paths?.get(p));
-      add(this.bySpaceAncestor.get(space)?.get(s.path));
+      if (s.path === "/") addAll(found, this.bySpace.get(space));
+      for (const p of [s.path, "/", ...ancestorsOf(s.path)]) addAll(found, paths?.get(p));
+      addAll(found, this.bySpaceAncestor.get(space)?.get(s.path));
     }
     const list = [...found];
     return list.length > 1 ? list.sort((a, b) => this.order.get(a)! - this.order.get(b)!) : list;
   }
+}
+
+function addAll<T>(set: Set<T>, items: readonly T[] | undefined): void {
+  if (items) for (const item of items) set.add(item);
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

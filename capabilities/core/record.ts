@@ -125,6 +125,8 @@ const SERVER_DEFAULTS: Record<string, unknown> = {
 
 /** True when `stored` is `recorded` after the API server's defaulting. */
 export function storedAs(recorded: unknown, stored: unknown): boolean {
+  // The same value (a user's field the defaults left alone): no walk.
+  if (recorded === stored) return true;
   if (Array.isArray(recorded)) {
     return Array.isArray(stored) && stored.length === recorded.length && recorded.every((r, i) => storedAs(r, stored[i]));
   }
@@ -166,6 +168,7 @@ export function quantityValue(q: unknown): number | undefined {
 }
 
 export function sameQuantity(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
   const x = quantityValue(a);
   const y = quantityValue(b);
   if (x === undefined || y === undefined) return a === b;
@@ -284,6 +287,14 @@ function addedKeys(before: StringMap | undefined, after: StringMap | undefined):
 const nonEmpty = <T>(v: T[]): T[] | undefined => (v.length > 0 ? v : undefined);
 
 /**
+ * Sets a part of the record only when present. Not a closure in recordFills: Pepr bundles with
+ * esbuild's keepNames, which names a named closure with Object.defineProperty each time it is made.
+ */
+function setPart<K extends keyof AppliedDefaults>(record: AppliedDefaults, key: K, value: AppliedDefaults[K] | undefined): void {
+  if (value !== undefined) record[key] = value;
+}
+
+/**
  * What `after` (the defaults applied to `before`) adds: the record to store, its parts set in the
  * record's key order and only when present (built once per admitted Deployment: no rebuild to
  * drop the empty parts, and JSON.stringify keeps to its fast path).
@@ -294,35 +305,32 @@ export function recordFills(before: V1Deployment, after: V1Deployment, container
   const bc = b.spec!.containers[containerIndex];
   const ac = a.spec!.containers[containerIndex];
   const record = { v: 1 } as AppliedDefaults;
-  const set = <K extends keyof AppliedDefaults>(key: K, value: AppliedDefaults[K] | undefined): void => {
-    if (value !== undefined) record[key] = value;
-  };
-  set("container", ac.name);
-  set("podLabels", addedKeys(b.metadata?.labels, a.metadata?.labels));
-  set("podAnnotations", addedKeys(b.metadata?.annotations, a.metadata?.annotations));
-  set("volumes", nonEmpty(added(b.spec!.volumes, a.spec!.volumes, byName)));
-  set("nodeSelector", addedKeys(b.spec!.nodeSelector, a.spec!.nodeSelector));
-  set("tolerations", nonEmpty((a.spec!.tolerations ?? []).slice((b.spec!.tolerations ?? []).length)));
+  setPart(record, "container", ac.name);
+  setPart(record, "podLabels", addedKeys(b.metadata?.labels, a.metadata?.labels));
+  setPart(record, "podAnnotations", addedKeys(b.metadata?.annotations, a.metadata?.annotations));
+  setPart(record, "volumes", nonEmpty(added(b.spec!.volumes, a.spec!.volumes, byName)));
+  setPart(record, "nodeSelector", addedKeys(b.spec!.nodeSelector, a.spec!.nodeSelector));
+  setPart(record, "tolerations", nonEmpty((a.spec!.tolerations ?? []).slice((b.spec!.tolerations ?? []).length)));
   const affinity = a.spec!.affinity;
   if (affinity) {
     let parts: V1Affinity | undefined;
     for (const p of AFFINITY_PARTS)
       if (affinity[p] !== undefined && b.spec!.affinity?.[p] === undefined) (parts ??= {} as V1Affinity)[p] = affinity[p] as never;
-    set("affinity", parts);
+    setPart(record, "affinity", parts);
   }
-  if (bc.command === undefined) set("command", ac.command);
-  set("args", nonEmpty((ac.args ?? []).slice((bc.args ?? []).length)));
-  set("ports", nonEmpty(added(bc.ports, ac.ports, portKey)));
+  if (bc.command === undefined) setPart(record, "command", ac.command);
+  setPart(record, "args", nonEmpty((ac.args ?? []).slice((bc.args ?? []).length)));
+  setPart(record, "ports", nonEmpty(added(bc.ports, ac.ports, portKey)));
   let portNames: StringMap | undefined;
   for (const p of ac.ports ?? [])
     if (p.name !== undefined && (bc.ports ?? []).some(q => portKey(q) === portKey(p) && q.name === undefined))
       (portNames ??= {})[String(p.containerPort)] = p.name;
-  set("portNames", portNames);
-  set("env", nonEmpty(added(bc.env, ac.env, byName)));
-  for (const probe of PROBES) if (bc[probe] === undefined) set(probe, ac[probe]);
-  set("volumeMounts", nonEmpty(added(bc.volumeMounts, ac.volumeMounts, byMountPath)));
-  set("requests", addedKeys(bc.resources?.requests, ac.resources?.requests));
-  set("limits", addedKeys(bc.resources?.limits, ac.resources?.limits));
+  setPart(record, "portNames", portNames);
+  setPart(record, "env", nonEmpty(added(bc.env, ac.env, byName)));
+  for (const probe of PROBES) if (bc[probe] === undefined) setPart(record, probe, ac[probe]);
+  setPart(record, "volumeMounts", nonEmpty(added(bc.volumeMounts, ac.volumeMounts, byMountPath)));
+  setPart(record, "requests", addedKeys(bc.resources?.requests, ac.resources?.requests));
+  setPart(record, "limits", addedKeys(bc.resources?.limits, ac.resources?.limits));
   return record;
 }
 
@@ -362,7 +370,7 @@ const asStoredValue = <T>(value: T | undefined, stored: T | undefined): T | unde
   value !== undefined && storedAs(value, stored) ? stored : value;
 
 function asStoredQuantities(values: StringMap | undefined, stored: StringMap | undefined): StringMap | undefined {
-  if (!values || !stored) return values;
+  if (!values || !stored || values === stored) return values;
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, k in stored && sameQuantity(v, stored[k]) ? stored[k] : v]));
 }
 

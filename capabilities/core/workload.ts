@@ -71,14 +71,16 @@ function addressPort(address: string | undefined): number | undefined {
   return m && Number(m[1]) >= 1 && Number(m[1]) <= 65535 ? Number(m[1]) : undefined;
 }
 
+/** The port the container's env var `name` sets, as ownPort reports it. */
+function envPort(c: V1Container, name: string): { port: number; field: string } | undefined {
+  const port = literalPort(c, name);
+  return port === undefined ? undefined : { port, field: `env[${name}]` };
+}
+
 /** The app's own port setting (SPEC §13.1): the port the program listens on, whatever the module thinks. */
 export function ownPort(kind: WorkloadKind, c: V1Container): { port: number; field: string } | undefined {
-  const env = (name: string) => {
-    const port = literalPort(c, name);
-    return port === undefined ? undefined : { port, field: `env[${name}]` };
-  };
-  if (kind === "librechat") return env("PORT");
-  if (kind === "mlserver") return env("MLSERVER_HTTP_PORT");
+  if (kind === "librechat") return envPort(c, "PORT");
+  if (kind === "mlserver") return envPort(c, "MLSERVER_HTTP_PORT");
   const flag = addressPort(flagValue(c, "http-address"));
   if (flag !== undefined) return { port: flag, field: "args" };
   const fromEnv = addressPort((c.env ?? []).find(e => e.name === "OAUTH2_PROXY_HTTP_ADDRESS")?.value);
