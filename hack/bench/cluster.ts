@@ -121,12 +121,21 @@ export interface AdmissionBench {
   objectBytes: number;
   rounds: number;
   concurrency: number;
+  /** Processes per variant, and each process's requests/s over the rounds (module, floor, floor-patch). */
+  processes: number;
+  perProcessRps: { module: number[]; floor: number[]; floorPatch: number[] };
   floorPeakRssMiB: number;
 }
 
+/** Processes per variant: two processes of one build settle at steady rates up to 20 % apart. */
+const PROCESSES = 3;
+
 /**
- * The module's admission controller against the floor module's, alternated A/B/A/B with
- * identical bodies; each request is a mutate and then a validate of the same Deployment.
+ * The module's admission controller against the floor modules with identical bodies; each
+ * request is a mutate and then a validate of the same Deployment. Each variant is served by
+ * PROCESSES fresh processes started alike (the module's own bundle, as the harness serves it),
+ * each warmed up alone, then loaded in turn, round after round, so that neither one process's
+ * luck (the JIT, the heap layout) nor a slow minute of the machine decides a ratio.
  */
 export async function benchAdmission(floorModuleFile: string, floorPatchModuleFile: string, workDir: string): Promise<AdmissionBench> {
   const s = state();
@@ -135,37 +144,48 @@ export async function benchAdmission(floorModuleFile: string, floorPatchModuleFi
   const { body, objectBytes } = admissionBody("CREATE", "00000000-0000-0000-0000-000000000001");
   const bodyFile = join(workDir, "admission-review.json");
   writeFileSync(bodyFile, body);
-  const admission = s.controllers.find(c => c.role === "admission")!;
-  const floorPort = await freePort();
-  const stopFloor = await startAdmission(floorModuleFile, floorPort, join(workDir, "floor.log"));
-  const floorPatchPort = await freePort();
-  const stopFloorPatch = await startAdmission(floorPatchModuleFile, floorPatchPort, join(workDir, "floor-patch.log"));
+  const variants = [
+    { name: "module", file: s.moduleFile },
+    { name: "floor", file: floorModuleFile },
+    { name: "floor-patch", file: floorPatchModuleFile },
+  ];
+  const servers: { variant: number; port: number; results: LoadResult[] }[] = [];
+  const stops: (() => void)[] = [];
   const urls = (port: number): string[] => [
     `https://127.0.0.1:${port}/mutate/${s.apiPath}`,
     `https://127.0.0.1:${port}/validate/${s.apiPath}`,
   ];
   const concurrency = 8;
-  const rounds = 5;
-  const seconds = 8;
-  const a: LoadResult[] = [];
-  const b: LoadResult[] = [];
-  const c: LoadResult[] = [];
+  const rounds = 3;
+  const seconds = 5;
   try {
-    // Warm-up of both (JIT, connection setup, the module's mirrors).
-    load(urls(admission.port), bodyFile, concurrency, 3);
-    load(urls(floorPort), bodyFile, concurrency, 3);
-    load(urls(floorPatchPort), bodyFile, concurrency, 3);
-    for (let r = 0; r < rounds; r++) {
-      a.push(load(urls(admission.port), bodyFile, concurrency, seconds));
-      b.push(load(urls(floorPort), bodyFile, concurrency, seconds));
-      c.push(load(urls(floorPatchPort), bodyFile, concurrency, seconds));
-    }
+    for (let p = 0; p < PROCESSES; p++)
+      for (const [variant, { name, file }] of variants.entries()) {
+        const port = await freePort();
+        stops.push(await startAdmission(file, port, join(workDir, `${name}-${p}.log`)));
+        servers.push({ variant, port, results: [] });
+      }
+    // A fresh process is slower for its first ten thousand requests or so (the JIT, the heap's growth).
+    for (const server of servers) load(urls(server.port), bodyFile, concurrency, 10);
+    for (let r = 0; r < rounds; r++)
+      for (const server of servers) server.results.push(load(urls(server.port), bodyFile, concurrency, seconds));
+    const of = (variant: number) => servers.filter(x => x.variant === variant);
     const floorPid = Number(spawnSync("pgrep", ["-f", floorModuleFile], { encoding: "utf8" }).stdout.trim().split("\n")[0]);
     const floorPeakRssMiB = floorPid ? peakRssMiB(floorPid) : NaN;
-    return { module: combine(a), floor: combine(b), floorPatch: combine(c), objectBytes, rounds, concurrency, floorPeakRssMiB };
+    const perProcess = (variant: number): number[] => of(variant).map(x => combine(x.results).rps);
+    return {
+      module: combine(of(0).flatMap(x => x.results)),
+      floor: combine(of(1).flatMap(x => x.results)),
+      floorPatch: combine(of(2).flatMap(x => x.results)),
+      objectBytes,
+      rounds,
+      concurrency,
+      processes: PROCESSES,
+      perProcessRps: { module: perProcess(0), floor: perProcess(1), floorPatch: perProcess(2) },
+      floorPeakRssMiB,
+    };
   } finally {
-    stopFloor();
-    stopFloorPatch();
+    stops.forEach(stop => stop());
   }
 }
 

@@ -9,6 +9,8 @@ import type { CpuSplit, WatcherMemory } from "./scale";
 
 const REPO = process.cwd();
 const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
+/** Requests/s of each process of a variant, in the order started. */
+const spread = (rps: number[]): string => rps.map(r => fmt(r, 0)).join(" / ") + " requests/s";
 // AI_WORKLOADS_BENCH_ONLY=admission,memory runs only those sections (while working on one); such a
 // run prints what it measured and leaves BENCHMARKS.md alone. The scale sections need the managed
 // set that `converge` creates, so they bring it along.
@@ -63,22 +65,22 @@ async function main(): Promise<void> {
     row(
       "admission: object size",
       `${fmt(adm.objectBytes / 1024, 1)} KiB`,
-      `concurrency ${adm.concurrency}, ${adm.rounds} rounds A/B, mutate+validate`,
+      `concurrency ${adm.concurrency}, mutate+validate; each variant ${adm.processes} processes, loaded in turn over ${adm.rounds} rounds`,
     );
     row(
       "admission: module requests/s",
       fmt(adm.module.rps, 0),
-      `p50 ${fmt(adm.module.p50Ms, 2)} ms, p99 ${fmt(adm.module.p99Ms, 2)} ms, errors ${adm.module.errors}`,
+      `p50 ${fmt(adm.module.p50Ms, 2)} ms, p99 ${fmt(adm.module.p99Ms, 2)} ms, errors ${adm.module.errors}; per process ${spread(adm.perProcessRps.module)}`,
     );
     row(
       "admission: floor requests/s",
       fmt(adm.floor.rps, 0),
-      `p50 ${fmt(adm.floor.p50Ms, 2)} ms, p99 ${fmt(adm.floor.p99Ms, 2)} ms, errors ${adm.floor.errors}`,
+      `p50 ${fmt(adm.floor.p50Ms, 2)} ms, p99 ${fmt(adm.floor.p99Ms, 2)} ms, errors ${adm.floor.errors}; per process ${spread(adm.perProcessRps.floor)}`,
     );
     row(
       "admission: floor-patch (the module's bindings returning its patch), requests/s",
       fmt(adm.floorPatch.rps, 0),
-      `p50 ${fmt(adm.floorPatch.p50Ms, 2)} ms, p99 ${fmt(adm.floorPatch.p99Ms, 2)} ms; the module's own share: throughput module/floor-patch ${fmt(adm.module.rps / adm.floorPatch.rps, 2)}, p99 ${fmt(adm.module.p99Ms / adm.floorPatch.p99Ms, 2)}`,
+      `p50 ${fmt(adm.floorPatch.p50Ms, 2)} ms, p99 ${fmt(adm.floorPatch.p99Ms, 2)} ms, errors ${adm.floorPatch.errors}; per process ${spread(adm.perProcessRps.floorPatch)}; the module's own share: throughput module/floor-patch ${fmt(adm.module.rps / adm.floorPatch.rps, 2)}, p99 ${fmt(adm.module.p99Ms / adm.floorPatch.p99Ms, 2)}`,
     );
     lines.unshift(
       `admission-throughput-ratio module/floor: ${fmt(adm.module.rps / adm.floor.rps, 2)}`,
@@ -203,7 +205,8 @@ async function main(): Promise<void> {
 
 Run on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${fmt(totalmem() / 2 ** 30, 0)} GiB; ${versions}.
 Command: \`npm run bench\`${sizesNote}. Admission is the module's controller against a floor module (same Pepr,
-no-op bindings) in the same run, alternated A/B; ratios are module/floor. Render is the core in
+no-op bindings) and floor-patch (the module's bindings returning its patch) in the same run, each served by
+three processes loaded in turn; ratios are module/floor. Render is the core in
 process and the \`ai-workloads render\` process. Reconcile and memory use the test control plane.
 Companion writes count applies and deletes of generated objects; Events are counted apart.
 Convergence is set against \`kubectl apply --server-side\` of the render of the same input on the
