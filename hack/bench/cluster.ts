@@ -130,6 +130,13 @@ export interface AdmissionBench {
 /** Processes per variant: two processes of one build settle at steady rates up to 20 % apart. */
 const PROCESSES = 3;
 
+type Variant = "module" | "floor" | "floorPatch";
+/** One admission controller process of a variant, and what each of its loads measured. */
+interface Served {
+  port: number;
+  results: LoadResult[];
+}
+
 /**
  * The module's admission controller against the floor modules with identical bodies; each
  * request is a mutate and then a validate of the same Deployment. Each variant is served by
@@ -144,12 +151,11 @@ export async function benchAdmission(floorModuleFile: string, floorPatchModuleFi
   const { body, objectBytes } = admissionBody("CREATE", "00000000-0000-0000-0000-000000000001");
   const bodyFile = join(workDir, "admission-review.json");
   writeFileSync(bodyFile, body);
-  const variants = [
-    { name: "module", file: s.moduleFile },
-    { name: "floor", file: floorModuleFile },
-    { name: "floor-patch", file: floorPatchModuleFile },
-  ];
-  const servers: { variant: number; port: number; results: LoadResult[] }[] = [];
+  const files: Record<Variant, string> = { module: s.moduleFile, floor: floorModuleFile, floorPatch: floorPatchModuleFile };
+  const variants = Object.keys(files) as Variant[];
+  const served: Record<Variant, Served[]> = { module: [], floor: [], floorPatch: [] };
+  // Every process in the order started: warm-up and rounds go through it, so variants alternate.
+  const all: Served[] = [];
   const stops: (() => void)[] = [];
   const urls = (port: number): string[] => [
     `https://127.0.0.1:${port}/mutate/${s.apiPath}`,
@@ -160,28 +166,29 @@ export async function benchAdmission(floorModuleFile: string, floorPatchModuleFi
   const seconds = 5;
   try {
     for (let p = 0; p < PROCESSES; p++)
-      for (const [variant, { name, file }] of variants.entries()) {
+      for (const variant of variants) {
         const port = await freePort();
-        stops.push(await startAdmission(file, port, join(workDir, `${name}-${p}.log`)));
-        servers.push({ variant, port, results: [] });
+        stops.push(await startAdmission(files[variant], port, join(workDir, `${variant}-${p}.log`)));
+        const server: Served = { port, results: [] };
+        served[variant].push(server);
+        all.push(server);
       }
     // A fresh process is slower for its first ten thousand requests or so (the JIT, the heap's growth).
-    for (const server of servers) load(urls(server.port), bodyFile, concurrency, 10);
-    for (let r = 0; r < rounds; r++)
-      for (const server of servers) server.results.push(load(urls(server.port), bodyFile, concurrency, seconds));
-    const of = (variant: number) => servers.filter(x => x.variant === variant);
+    for (const server of all) load(urls(server.port), bodyFile, concurrency, 10);
+    for (let r = 0; r < rounds; r++) for (const server of all) server.results.push(load(urls(server.port), bodyFile, concurrency, seconds));
     const floorPid = Number(spawnSync("pgrep", ["-f", floorModuleFile], { encoding: "utf8" }).stdout.trim().split("\n")[0]);
     const floorPeakRssMiB = floorPid ? peakRssMiB(floorPid) : NaN;
-    const perProcess = (variant: number): number[] => of(variant).map(x => combine(x.results).rps);
+    const total = (v: Variant): LoadResult => combine(served[v].flatMap(x => x.results));
+    const perProcess = (v: Variant): number[] => served[v].map(x => combine(x.results).rps);
     return {
-      module: combine(of(0).flatMap(x => x.results)),
-      floor: combine(of(1).flatMap(x => x.results)),
-      floorPatch: combine(of(2).flatMap(x => x.results)),
+      module: total("module"),
+      floor: total("floor"),
+      floorPatch: total("floorPatch"),
       objectBytes,
       rounds,
       concurrency,
       processes: PROCESSES,
-      perProcessRps: { module: perProcess(0), floor: perProcess(1), floorPatch: perProcess(2) },
+      perProcessRps: { module: perProcess("module"), floor: perProcess("floor"), floorPatch: perProcess("floorPatch") },
       floorPeakRssMiB,
     };
   } finally {
