@@ -22,7 +22,15 @@ let readAt = 0;
  * read: an invalid config never replaces a valid one (SPEC §6.1).
  */
 export async function clusterConfig(): Promise<ClusterConfig> {
-  if (Date.now() - readAt < CONFIG_TTL_MS) return lastValid;
+  return cachedClusterConfig() ?? readClusterConfig();
+}
+
+/** The cluster config while the last read is fresh; undefined when it is due to be read again. */
+export function cachedClusterConfig(): ClusterConfig | undefined {
+  return Date.now() - readAt < CONFIG_TTL_MS ? lastValid : undefined;
+}
+
+async function readClusterConfig(): Promise<ClusterConfig> {
   readAt = Date.now();
   try {
     const cm = await K8s(kind.ConfigMap).InNamespace(configNamespace()).Get(CONFIG_MAP_NAME);
@@ -107,12 +115,8 @@ const isNamespaceName = (n: string): boolean => n.length <= 63 && /^[a-z0-9]([-a
  * that itself: mutating webhooks run before its NamespaceLifecycle check) or its name is not one.
  */
 export async function namespaceAnnotations(namespace: string): Promise<Record<string, string>> {
-  if (!isNamespaceName(namespace)) return NO_ANNOTATIONS;
-  namespaces.start();
-  if (namespaces.synced) {
-    const ns = namespaces.get("", namespace);
-    if (ns) return ns.metadata?.annotations ?? NO_ANNOTATIONS;
-  }
+  const mirrored = mirroredNamespaceAnnotations(namespace);
+  if (mirrored !== undefined) return mirrored;
   try {
     const ns = await K8s(kind.Namespace).Get(namespace);
     return ns.metadata?.annotations ?? NO_ANNOTATIONS;
@@ -122,10 +126,21 @@ export async function namespaceAnnotations(namespace: string): Promise<Record<st
   }
 }
 
+/**
+ * As namespaceAnnotations, from the watch copy alone; undefined when it must be read from the API
+ * server (the copy is not synced, or does not hold the Namespace yet).
+ */
+export function mirroredNamespaceAnnotations(namespace: string): Record<string, string> | undefined {
+  if (!isNamespaceName(namespace)) return NO_ANNOTATIONS;
+  namespaces.start();
+  if (!namespaces.synced) return undefined;
+  const ns = namespaces.get("", namespace);
+  return ns && (ns.metadata?.annotations ?? NO_ANNOTATIONS);
+}
+
 export async function managedDeployments(namespace: string): Promise<V1Deployment[]> {
-  if (!isNamespaceName(namespace)) return [];
-  deployments.start();
-  if (deployments.synced) return deployments.inNamespace(namespace);
+  const mirrored = mirroredManagedDeployments(namespace);
+  if (mirrored !== undefined) return mirrored;
   const list = await K8s(kind.Deployment).InNamespace(namespace).WithLabel(KIND_LABEL).Get();
   return list.items as V1Deployment[];
 }
@@ -134,16 +149,8 @@ let grouped: { version: number; map: Map<string, V1Deployment[]> } | undefined;
 
 /** Every namespace that holds a managed Deployment, with those Deployments (routes across namespaces, SPEC §12.6). */
 export async function managedDeploymentsByNamespace(): Promise<Map<string, V1Deployment[]>> {
-  deployments.start();
-  if (deployments.synced) {
-    // Built once per change of the copy, not per request: callers only read it.
-    if (grouped?.version !== deployments.version)
-      grouped = {
-        version: deployments.version,
-        map: new Map(deployments.namespaces().map(ns => [ns, deployments.inNamespace(ns)])),
-      };
-    return grouped.map;
-  }
+  const mirrored = mirroredManagedDeploymentsByNamespace();
+  if (mirrored !== undefined) return mirrored;
   const list = await K8s(kind.Deployment).WithLabel(KIND_LABEL).Get();
   const byNamespace = new Map<string, V1Deployment[]>();
   for (const d of list.items as V1Deployment[]) {
@@ -151,4 +158,24 @@ export async function managedDeploymentsByNamespace(): Promise<Map<string, V1Dep
     byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), d]);
   }
   return byNamespace;
+}
+
+/** As managedDeployments, from the watch copy alone; undefined until it is synced. */
+export function mirroredManagedDeployments(namespace: string): V1Deployment[] | undefined {
+  if (!isNamespaceName(namespace)) return [];
+  deployments.start();
+  return deployments.synced ? deployments.inNamespace(namespace) : undefined;
+}
+
+/** As managedDeploymentsByNamespace, from the watch copy alone; undefined until it is synced. */
+export function mirroredManagedDeploymentsByNamespace(): Map<string, V1Deployment[]> | undefined {
+  deployments.start();
+  if (!deployments.synced) return undefined;
+  // Built once per change of the copy, not per request: callers only read it.
+  if (grouped?.version !== deployments.version)
+    grouped = {
+      version: deployments.version,
+      map: new Map(deployments.namespaces().map(ns => [ns, deployments.inNamespace(ns)])),
+    };
+  return grouped.map;
 }

@@ -2,26 +2,42 @@ import type { V1Container, V1PodSpec } from "@kubernetes/client-node";
 import { equals } from "ramda";
 import type { InfraProfile } from "../config";
 
+type StringMap = Record<string, string>;
+
+const RESOURCE_PARTS = ["requests", "limits"] as const;
+const AFFINITY_PARTS = ["nodeAffinity", "podAffinity", "podAntiAffinity"] as const;
+
+const hasKey = (map: StringMap | undefined, key: string): boolean => map !== undefined && Object.hasOwn(map, key);
+
+/** The entries of `from` whose key neither `a` nor `b` has; undefined when there are none. */
+function entriesMissingFrom(from: StringMap | undefined, a: StringMap | undefined, b?: StringMap): StringMap | undefined {
+  let out: StringMap | undefined;
+  for (const key in from) if (Object.hasOwn(from, key) && !hasKey(a, key) && !hasKey(b, key)) (out ??= {})[key] = from[key];
+  return out;
+}
+
 /**
  * Fills the primary container's resources per resource name: a resource the user gave a
  * request or a limit for is left whole, so a profile never makes a request exceed a limit.
  * Scheduling merges under what the pod has: the pod's own keys and entries win.
+ * Plain loops and no closures: this runs in every admission.
  */
 export function applyInfraProfile(pod: V1PodSpec, c: V1Container, profile: InfraProfile): void {
-  const userSet = new Set([...Object.keys(c.resources?.requests ?? {}), ...Object.keys(c.resources?.limits ?? {})]);
-  for (const part of ["requests", "limits"] as const) {
-    const wanted = Object.entries(profile.resources?.[part] ?? {}).filter(([name]) => !userSet.has(name));
-    if (wanted.length === 0) continue;
-    c.resources = { ...(c.resources ?? {}), [part]: { ...(c.resources?.[part] ?? {}), ...Object.fromEntries(wanted) } };
+  const { requests: givenRequests, limits: givenLimits } = c.resources ?? {};
+  for (const part of RESOURCE_PARTS) {
+    const wanted = entriesMissingFrom(profile.resources?.[part], givenRequests, givenLimits);
+    if (wanted) c.resources = { ...(c.resources ?? {}), [part]: { ...(c.resources?.[part] ?? {}), ...wanted } };
   }
-  const selector = Object.entries(profile.nodeSelector ?? {}).filter(([k]) => pod.nodeSelector?.[k] === undefined);
-  if (selector.length > 0) pod.nodeSelector = { ...(pod.nodeSelector ?? {}), ...Object.fromEntries(selector) };
+  const selector = entriesMissingFrom(profile.nodeSelector, pod.nodeSelector);
+  if (selector) pod.nodeSelector = { ...(pod.nodeSelector ?? {}), ...selector };
 
   // Copies, so that the Deployment never shares objects with the module-wide profiles.
-  const tolerations = (profile.tolerations ?? []).filter(t => !(pod.tolerations ?? []).some(have => equals(have, t)));
-  if (tolerations.length > 0) pod.tolerations = [...(pod.tolerations ?? []), ...structuredClone(tolerations)];
+  if (profile.tolerations?.length) {
+    const tolerations = profile.tolerations.filter(t => !(pod.tolerations ?? []).some(have => equals(have, t)));
+    if (tolerations.length > 0) pod.tolerations = [...(pod.tolerations ?? []), ...structuredClone(tolerations)];
+  }
 
-  for (const part of ["nodeAffinity", "podAffinity", "podAntiAffinity"] as const) {
+  for (const part of AFFINITY_PARTS) {
     const value = profile.affinity?.[part];
     if (value !== undefined && pod.affinity?.[part] === undefined)
       pod.affinity = { ...(pod.affinity ?? {}), [part]: structuredClone(value) };
