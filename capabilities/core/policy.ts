@@ -202,41 +202,41 @@ function literalSecrets(object: string, c: V1Container): Problem[] {
  */
 export function checkRouteClash(s: WorkloadSettings, others: readonly WorkloadSettings[] | RouteIndex): Problem[] {
   if (!s.expose) return [];
-  const index = others instanceof RouteIndex ? others : new RouteIndex(others);
-  return index.candidates(s).flatMap(o => routeProblems(s, o));
+  // One app against a list (admission) is a pass over it: an index pays only for many questions.
+  const candidates = others instanceof RouteIndex ? others.candidates(s) : others;
+  return candidates.flatMap(o => routeProblems(s, o));
 }
 
-/** What one other app's route means for `s`'s (SPEC §5, §12.6). */
+const appRef = (w: WorkloadSettings): string => `${w.namespace}/${w.app}`;
+
+/** What one other app's route means for `s`'s (SPEC §5, §12.6); the strings are built only for a problem. */
 export function routeProblems(s: WorkloadSettings, o: WorkloadSettings): Problem[] {
   if (!o.expose || (o.namespace === s.namespace && o.app === s.app)) return [];
-  const object = `${s.namespace}/${s.app}`;
-  const field = annotationField(DA.pathPrefix);
   if (o.namespace === s.namespace) {
     if (o.path !== s.path) return [];
     return [
-      deny(object, {
-        field,
+      deny(appRef(s), {
+        field: annotationField(DA.pathPrefix),
         what: `route path ${quote(s.path)} is already used by Deployment ${quote(o.app)}`,
         fix: `set ${DA.pathPrefix} to another path, or ${DA.expose}: "false"`,
       }),
     ];
   }
   if (!sharesUrlSpace(s, o)) return [];
-  const other = `${o.namespace}/${o.app}`;
   if (o.path === s.path) {
     return [
-      deny(object, {
-        field,
-        what: `route path ${quote(s.path)} on host ${quote(s.ns.host!)} is already used by Deployment ${other}`,
+      deny(appRef(s), {
+        field: annotationField(DA.pathPrefix),
+        what: `route path ${quote(s.path)} on host ${quote(s.ns.host!)} is already used by Deployment ${appRef(o)}`,
         fix: `set ${DA.pathPrefix} to another path, or ${DA.expose}: "false": namespaces on one host and gateway share its paths`,
       }),
     ];
   }
   if (!nested(s.path, o.path)) return [];
   return [
-    warn(object, {
-      field,
-      what: `route path ${quote(s.path)} on host ${quote(s.ns.host!)} overlaps route ${quote(o.path)} of Deployment ${other}`,
+    warn(appRef(s), {
+      field: annotationField(DA.pathPrefix),
+      what: `route path ${quote(s.path)} on host ${quote(s.ns.host!)} overlaps route ${quote(o.path)} of Deployment ${appRef(o)}`,
       fix: "give each namespace its own base path: Istio merges VirtualServices of one host in creation order, so the longer path may never match",
     }),
   ];

@@ -270,9 +270,19 @@ function containerWithoutFills(container: V1Container, r: AppliedDefaults): V1Co
 // ---------------------------------------------------------------------------------------------
 // Recording what the defaults added.
 
+/** Whether `list` begins with `prefix`'s very items. */
+function beginsWith<T>(list: readonly T[], prefix: readonly T[]): boolean {
+  if (prefix.length > list.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (list[i] !== prefix[i]) return false;
+  return true;
+}
+
 const added = <T>(before: T[] | undefined, after: T[] | undefined, key: (x: T) => string): T[] => {
   if (!after?.length) return [];
   if (!before?.length) return after.slice();
+  // The defaults only append items whose key is missing: after the very items of `before`, the
+  // rest is what they added, with no set of keys to build.
+  if (beginsWith(after, before)) return after.slice(before.length);
   const had = new Set(before.map(key));
   return after.filter(x => !had.has(key(x)));
 };

@@ -5,49 +5,123 @@ import type { Finding } from "./problems";
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
+/** A step of the path to a checked value: a field name (dots allowed) or a list index. */
+type Step = string | number;
+
+/**
+ * Checks values at a path it keeps as a stack of steps, and spells a field name only for a
+ * finding: a well-formed Deployment, what every admission gets, is checked without building one.
+ */
 class Checker {
   readonly findings: Finding[] = [];
+  private readonly path: Step[] = [];
 
-  private add(field: string, what: string, fix: string): void {
-    this.findings.push({ field, what, fix });
+  /** The field name of `key` under the current path (the path itself when undefined): `a.b[0].c`. */
+  private field(key?: Step): string {
+    let out = "";
+    for (const step of key === undefined ? this.path : [...this.path, key])
+      out = typeof step === "number" ? `${out}[${step}]` : out === "" ? step : `${out}.${step}`;
+    return out;
   }
 
-  object(v: unknown, field: string, required = false): Record<string, unknown> | undefined {
+  private add(key: Step | undefined, what: string, fix: string): void {
+    this.findings.push({ field: this.field(key), what, fix });
+  }
+
+  object(v: unknown, key?: Step, required = false): Record<string, unknown> | undefined {
     if (v === undefined && !required) return undefined;
     if (isObject(v)) return v;
-    this.add(field, v === undefined ? "is missing" : "is not a mapping", "write it as a mapping of keys to values");
+    this.add(key, v === undefined ? "is missing" : "is not a mapping", "write it as a mapping of keys to values");
     return undefined;
   }
 
-  stringMap(v: unknown, field: string): void {
-    const obj = this.object(v, field);
-    for (const [k, value] of Object.entries(obj ?? {})) {
-      if (typeof value !== "string")
-        this.add(`${field}[${k}]`, "is not a string", 'quote the value, such as "8000" or "true": Kubernetes takes only strings here');
+  stringMap(v: unknown, key: Step): void {
+    const obj = this.object(v, key);
+    for (const k in obj) {
+      if (Object.hasOwn(obj, k) && typeof obj[k] !== "string")
+        this.findings.push({
+          field: `${this.field(key)}[${k}]`,
+          what: "is not a string",
+          fix: 'quote the value, such as "8000" or "true": Kubernetes takes only strings here',
+        });
     }
   }
 
-  string(v: unknown, field: string, required = false): void {
+  string(v: unknown, key?: Step, required = false): void {
     if ((v === undefined && !required) || typeof v === "string") return;
-    this.add(field, v === undefined ? "is missing" : "is not a string", "write a string");
+    this.add(key, v === undefined ? "is missing" : "is not a string", "write a string");
   }
 
-  array(v: unknown, field: string, each?: (item: unknown, field: string) => void): void {
+  /** A list under `key`; `each` checks every item with the path at that item. */
+  array(v: unknown, key: Step, each?: (c: Checker, item: unknown) => void): void {
     if (v === undefined) return;
-    if (!Array.isArray(v)) return this.add(field, "is not a list", "write a list");
-    v.forEach((item, i) => each?.(item, `${field}[${i}]`));
+    if (!Array.isArray(v)) return this.add(key, "is not a list", "write a list");
+    if (!each) return;
+    this.path.push(key);
+    for (let i = 0; i < v.length; i++) {
+      this.path.push(i);
+      each(this, v[i]);
+      this.path.pop();
+    }
+    this.path.pop();
   }
 
-  integer(v: unknown, field: string, required = false): void {
+  integer(v: unknown, key: Step, required = false): void {
     if ((v === undefined && !required) || Number.isInteger(v)) return;
-    if (v === undefined) this.add(field, "is missing", "write an integer");
+    if (v === undefined) this.add(key, "is missing", "write an integer");
     else
-      this.add(field, "must be an integer", `write it without quotes, such as ${typeof v === "string" && /^[0-9]+$/.test(v) ? v : "8000"}`);
+      this.add(key, "must be an integer", `write it without quotes, such as ${typeof v === "string" && /^[0-9]+$/.test(v) ? v : "8000"}`);
   }
 
-  strings(v: unknown, field: string): void {
-    this.array(v, field, (item, f) => this.string(item, f, true));
+  strings(v: unknown, key: Step): void {
+    this.array(v, key, requiredString);
   }
+}
+
+// What each list item must be. Functions of the module, not closures: they run for every item of
+// every admitted Deployment.
+const requiredString = (c: Checker, item: unknown): void => c.string(item, undefined, true);
+const requiredObject = (c: Checker, item: unknown): void => void c.object(item, undefined, true);
+const namedItem = (c: Checker, item: unknown): void => c.string(c.object(item, undefined, true)?.name, "name", true);
+const mount = (c: Checker, item: unknown): void => c.string(c.object(item, undefined, true)?.mountPath, "mountPath", true);
+
+function port(c: Checker, item: unknown): void {
+  const p = c.object(item, undefined, true);
+  if (p) c.integer(p.containerPort, "containerPort", true);
+  c.string(p?.name, "name");
+  c.string(p?.protocol, "protocol");
+}
+
+function initPort(c: Checker, item: unknown): void {
+  const p = c.object(item, undefined, true);
+  if (p) c.integer(p.containerPort, "containerPort", true);
+  c.string(p?.name, "name");
+}
+
+const PROBES = ["livenessProbe", "readinessProbe", "startupProbe"] as const;
+
+function container(c: Checker, item: unknown): void {
+  const container = c.object(item, undefined, true);
+  if (!container) return;
+  c.string(container.name, "name", true);
+  c.strings(container.command, "command");
+  c.strings(container.args, "args");
+  c.array(container.env, "env", namedItem);
+  c.array(container.envFrom, "envFrom", requiredObject);
+  c.array(container.ports, "ports", port);
+  c.array(container.volumeMounts, "volumeMounts", mount);
+  const resources = c.object(container.resources, "resources");
+  c.object(resources?.requests, "resources.requests");
+  c.object(resources?.limits, "resources.limits");
+  for (const probe of PROBES) c.object(container[probe], probe);
+}
+
+/** Init containers matter for their port names only (SPEC §13.1). */
+function initContainer(c: Checker, item: unknown): void {
+  const container = c.object(item, undefined, true);
+  if (!container) return;
+  c.string(container.name, "name", true);
+  c.array(container.ports, "ports", initPort);
 }
 
 /** Type problems of a Deployment's fields that the module reads; none when it is well-formed. */
@@ -68,41 +142,11 @@ export function deploymentShape(d: unknown): Finding[] {
   c.stringMap(templateMeta?.labels, "spec.template.metadata.labels");
   c.stringMap(templateMeta?.annotations, "spec.template.metadata.annotations");
   const pod = c.object(template?.spec, "spec.template.spec", template !== undefined);
-  if (pod && pod.containers === undefined) c.array([], "spec.template.spec.containers");
-  c.array(pod?.containers, "spec.template.spec.containers", (item, f) => {
-    const container = c.object(item, f, true);
-    if (!container) return;
-    c.string(container.name, `${f}.name`, true);
-    c.strings(container.command, `${f}.command`);
-    c.strings(container.args, `${f}.args`);
-    c.array(container.env, `${f}.env`, (e, ef) => c.string(c.object(e, ef, true)?.name, `${ef}.name`, true));
-    c.array(container.envFrom, `${f}.envFrom`, (e, ef) => c.object(e, ef, true));
-    c.array(container.ports, `${f}.ports`, (p, pf) => {
-      const port = c.object(p, pf, true);
-      if (port) c.integer(port.containerPort, `${pf}.containerPort`, true);
-      c.string(port?.name, `${pf}.name`);
-      c.string(port?.protocol, `${pf}.protocol`);
-    });
-    c.array(container.volumeMounts, `${f}.volumeMounts`, (m, mf) => c.string(c.object(m, mf, true)?.mountPath, `${mf}.mountPath`, true));
-    const resources = c.object(container.resources, `${f}.resources`);
-    c.object(resources?.requests, `${f}.resources.requests`);
-    c.object(resources?.limits, `${f}.resources.limits`);
-    for (const probe of ["livenessProbe", "readinessProbe", "startupProbe"]) c.object(container[probe], `${f}.${probe}`);
-  });
-  // Init containers matter for their port names only (SPEC §13.1).
-  c.array(pod?.initContainers, "spec.template.spec.initContainers", (item, f) => {
-    const container = c.object(item, f, true);
-    if (!container) return;
-    c.string(container.name, `${f}.name`, true);
-    c.array(container.ports, `${f}.ports`, (p, pf) => {
-      const port = c.object(p, pf, true);
-      if (port) c.integer(port.containerPort, `${pf}.containerPort`, true);
-      c.string(port?.name, `${pf}.name`);
-    });
-  });
-  c.array(pod?.volumes, "spec.template.spec.volumes", (v, vf) => c.string(c.object(v, vf, true)?.name, `${vf}.name`, true));
+  c.array(pod?.containers, "spec.template.spec.containers", container);
+  c.array(pod?.initContainers, "spec.template.spec.initContainers", initContainer);
+  c.array(pod?.volumes, "spec.template.spec.volumes", namedItem);
   c.stringMap(pod?.nodeSelector, "spec.template.spec.nodeSelector");
-  c.array(pod?.tolerations, "spec.template.spec.tolerations", (t, tf) => c.object(t, tf, true));
+  c.array(pod?.tolerations, "spec.template.spec.tolerations", requiredObject);
   c.object(pod?.affinity, "spec.template.spec.affinity");
   return c.findings;
 }

@@ -4,6 +4,18 @@ import type { V1Container, V1EnvVar, V1Probe } from "@kubernetes/client-node";
 const isTcp = (p: { protocol?: string }): boolean => (p.protocol ?? "TCP") === "TCP";
 
 /**
+ * `list` with `item` at the end, made at its final size: `[...list, item]` grows its copy as it
+ * goes, twice the garbage for the lists every admission appends to (env, ports, volumes).
+ */
+export function appended<T>(list: readonly T[] | undefined, item: T): T[] {
+  const n = list?.length ?? 0;
+  const out = new Array<T>(n + 1);
+  for (let i = 0; i < n; i++) out[i] = list![i];
+  out[n] = item;
+  return out;
+}
+
+/**
  * Makes sure the container declares `number`, named. Returns the name the port goes by
  * (the user's name wins), or undefined when `name` is taken by another port: policy
  * reports that conflict, defaults do not guess.
@@ -19,7 +31,7 @@ export function ensureNamedPort(c: V1Container, number: number, name: string): s
     return name;
   }
   if (nameTaken) return undefined;
-  c.ports = [...ports, { name, containerPort: number }];
+  c.ports = appended(c.ports, { name, containerPort: number });
   return name;
 }
 
@@ -30,7 +42,7 @@ export const portName = (c: V1Container | undefined, number: number): string | u
 export const hasEnv = (c: V1Container, name: string): boolean => (c.env ?? []).some(e => e.name === name);
 
 export function ensureEnv(c: V1Container, entry: V1EnvVar): void {
-  if (!hasEnv(c, entry.name)) c.env = [...(c.env ?? []), entry];
+  if (!hasEnv(c, entry.name)) c.env = appended(c.env, entry);
 }
 
 export interface ProbeTiming {

@@ -1,7 +1,7 @@
 import type { V1Container, V1PodSpec } from "@kubernetes/client-node";
 import { MLSERVER_MODELS_PATH, MLSERVER_SETTINGS_VOLUME } from "../constants";
 import type { WorkloadSettings } from "../workload";
-import { LIVENESS, READINESS, ensureEnv, ensureNamedPort, ensureProbe, httpProbe } from "./container";
+import { LIVENESS, READINESS, appended, ensureEnv, ensureNamedPort, ensureProbe, httpProbe } from "./container";
 
 /** MLServer serves the folder it is started on; its settings come from that folder. */
 export function applyMlserverDefaults(pod: V1PodSpec, c: V1Container, s: WorkloadSettings): void {
@@ -22,8 +22,8 @@ export function applyMlserverDefaults(pod: V1PodSpec, c: V1Container, s: Workloa
   const mounted = (c.volumeMounts ?? []).some(m => m.mountPath.replace(/\/+$/, "") === MLSERVER_MODELS_PATH);
   if (!mounted) {
     if (!(pod.volumes ?? []).some(v => v.name === MLSERVER_SETTINGS_VOLUME)) {
-      pod.volumes = [...(pod.volumes ?? []), { name: MLSERVER_SETTINGS_VOLUME, configMap: { name: s.settingsConfigMap, optional: true } }];
+      pod.volumes = appended(pod.volumes, { name: MLSERVER_SETTINGS_VOLUME, configMap: { name: s.settingsConfigMap, optional: true } });
     }
-    c.volumeMounts = [...(c.volumeMounts ?? []), { name: MLSERVER_SETTINGS_VOLUME, mountPath: MLSERVER_MODELS_PATH, readOnly: true }];
+    c.volumeMounts = appended(c.volumeMounts, { name: MLSERVER_SETTINGS_VOLUME, mountPath: MLSERVER_MODELS_PATH, readOnly: true });
   }
 }
