@@ -97,7 +97,7 @@ export const sameForJudgement = (a: V1Deployment, b: V1Deployment): boolean => s
 export const keptCopy = <T>(held: T | undefined, incoming: T): T =>
   held !== undefined && same(held, incoming, ROOT, statusWrites) ? held : incoming;
 
-const sameItems = <T>(a: readonly T[], b: readonly T[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+const sameItems = <T>(a: readonly T[], b: readonly T[]): boolean => a === b || (a.length === b.length && a.every((x, i) => x === b[i]));
 
 export function sameInputs(a: JudgementInputs, b: JudgementInputs): boolean {
   return (

@@ -15,6 +15,8 @@ export const configNamespace = (): string => process.env.AI_WORKLOADS_CONFIG_NAM
 const CONFIG_TTL_MS = 5_000;
 
 let lastValid: ClusterConfig = DEFAULT_CLUSTER_CONFIG;
+/** The text lastValid was parsed from: the same text keeps the same object, and the memos keyed by it. */
+let lastValidText: string | undefined;
 let readAt = 0;
 
 /**
@@ -36,17 +38,20 @@ async function readClusterConfig(): Promise<ClusterConfig> {
     const cm = await K8s(kind.ConfigMap).InNamespace(configNamespace()).Get(CONFIG_MAP_NAME);
     // A ConfigMap without the key is not a valid config (SPEC §12.4); an empty key is the built-in defaults.
     const text = cm.data?.[CONFIG_MAP_KEY];
+    if (text !== undefined && text === lastValidText) return lastValid;
     const parsed = text === undefined ? undefined : parseClusterConfig(text);
-    if (parsed?.ok) lastValid = parsed.config;
+    if (parsed?.ok) [lastValid, lastValidText] = [parsed.config, text];
     else if (!parsed) Log.warn(`ai-workloads-config has no ${CONFIG_MAP_KEY}; keeping the last valid config`);
     else Log.warn({ findings: parsed.findings.length }, "ai-workloads-config is invalid; keeping the last valid config");
   } catch (e) {
     // 404: no ConfigMap means built-in defaults; anything else keeps the last valid config.
-    if ((e as { status?: number }).status === 404) lastValid = DEFAULT_CLUSTER_CONFIG;
+    if ((e as { status?: number }).status === 404) [lastValid, lastValidText] = [DEFAULT_CLUSTER_CONFIG, undefined];
     else Log.warn({ status: (e as { status?: number }).status }, "cannot read ai-workloads-config; keeping the last valid config");
   }
   return lastValid;
 }
+
+const NONE: readonly never[] = Object.freeze([]);
 
 interface Named {
   metadata?: { name?: string; namespace?: string; annotations?: Record<string, string> };
@@ -59,8 +64,11 @@ interface Named {
  */
 class Mirror<T extends Named> {
   private readonly byNamespace = new Map<string, Map<string, T>>();
+  /** inNamespace's arrays, for the copy as of `listedAt`. */
+  private readonly listed = new Map<string, readonly T[]>();
+  private listedAt = -1;
   synced = false;
-  /** Counts the events applied: what is derived from the copy is kept while it is unchanged. */
+  /** Rises with every change of the copy: what is derived from it is kept while it is unchanged. */
   version = 0;
   private started = false;
 
@@ -72,13 +80,17 @@ class Mirror<T extends Named> {
     if (this.started) return;
     this.started = true;
     const watcher = this.open((o, phase) => {
-      this.version++;
       const ns = o.metadata?.namespace ?? "";
       const items = this.byNamespace.get(ns) ?? new Map<string, T>();
       this.byNamespace.set(ns, items);
       const name = o.metadata?.name ?? "";
-      if (phase === "DELETED") items.delete(name);
-      else items.set(name, keptCopy(items.get(name), o));
+      const held = items.get(name);
+      const next = phase === "DELETED" ? undefined : keptCopy(held, o);
+      // A status write keeps the object held (keptCopy): nothing derived from the copy changes.
+      if (next === held) return;
+      if (next === undefined) items.delete(name);
+      else items.set(name, next);
+      this.version++;
     });
     // Items of the first list are handed over right after this event.
     watcher.events.once(WatchEvent.LIST, () => setImmediate(() => (this.synced = true)));
@@ -92,8 +104,18 @@ class Mirror<T extends Named> {
     return [...this.byNamespace.entries()].filter(([, items]) => items.size > 0).map(([ns]) => ns);
   }
 
-  inNamespace(namespace: string): T[] {
-    return [...(this.byNamespace.get(namespace)?.values() ?? [])];
+  /** The namespace's objects: the same array until an event changes the copy (callers only read it). */
+  inNamespace(namespace: string): readonly T[] {
+    if (this.listedAt !== this.version) {
+      this.listed.clear();
+      this.listedAt = this.version;
+    }
+    const objects = this.byNamespace.get(namespace);
+    // Only namespaces that hold objects are kept: a request can name any namespace.
+    if (!objects?.size) return NONE;
+    let items = this.listed.get(namespace);
+    if (items === undefined) this.listed.set(namespace, (items = [...objects.values()]));
+    return items;
   }
 
   get(namespace: string, name: string): T | undefined {
@@ -138,17 +160,17 @@ export function mirroredNamespaceAnnotations(namespace: string): Record<string, 
   return ns && (ns.metadata?.annotations ?? NO_ANNOTATIONS);
 }
 
-export async function managedDeployments(namespace: string): Promise<V1Deployment[]> {
+export async function managedDeployments(namespace: string): Promise<readonly V1Deployment[]> {
   const mirrored = mirroredManagedDeployments(namespace);
   if (mirrored !== undefined) return mirrored;
   const list = await K8s(kind.Deployment).InNamespace(namespace).WithLabel(KIND_LABEL).Get();
   return list.items as V1Deployment[];
 }
 
-let grouped: { version: number; map: Map<string, V1Deployment[]> } | undefined;
+let grouped: { version: number; map: ReadonlyMap<string, readonly V1Deployment[]> } | undefined;
 
 /** Every namespace that holds a managed Deployment, with those Deployments (routes across namespaces, SPEC §12.6). */
-export async function managedDeploymentsByNamespace(): Promise<Map<string, V1Deployment[]>> {
+export async function managedDeploymentsByNamespace(): Promise<ReadonlyMap<string, readonly V1Deployment[]>> {
   const mirrored = mirroredManagedDeploymentsByNamespace();
   if (mirrored !== undefined) return mirrored;
   const list = await K8s(kind.Deployment).WithLabel(KIND_LABEL).Get();
@@ -161,14 +183,14 @@ export async function managedDeploymentsByNamespace(): Promise<Map<string, V1Dep
 }
 
 /** As managedDeployments, from the watch copy alone; undefined until it is synced. */
-export function mirroredManagedDeployments(namespace: string): V1Deployment[] | undefined {
+export function mirroredManagedDeployments(namespace: string): readonly V1Deployment[] | undefined {
   if (!isNamespaceName(namespace)) return [];
   deployments.start();
   return deployments.synced ? deployments.inNamespace(namespace) : undefined;
 }
 
 /** As managedDeploymentsByNamespace, from the watch copy alone; undefined until it is synced. */
-export function mirroredManagedDeploymentsByNamespace(): Map<string, V1Deployment[]> | undefined {
+export function mirroredManagedDeploymentsByNamespace(): ReadonlyMap<string, readonly V1Deployment[]> | undefined {
   deployments.start();
   if (!deployments.synced) return undefined;
   // Built once per change of the copy, not per request: callers only read it.
@@ -179,3 +201,6 @@ export function mirroredManagedDeploymentsByNamespace(): Map<string, V1Deploymen
     };
   return grouped.map;
 }
+
+/** Rises with every change of either watch copy: what is derived from both is kept while it is unchanged. */
+export const mirrorsVersion = (): number => namespaces.version + deployments.version;

@@ -16,6 +16,7 @@ import {
   mirroredManagedDeployments,
   mirroredManagedDeploymentsByNamespace,
   mirroredNamespaceAnnotations,
+  mirrorsVersion,
   namespaceAnnotations,
 } from "./cluster-state";
 import { cachedResolveNamespace, cachedSiblingSettings } from "./admission-memo";
@@ -34,7 +35,7 @@ interface Context {
   namespace: string;
   config: ClusterConfig;
   ns: ReturnType<typeof resolveNamespace>;
-  stored: V1Deployment[];
+  stored: readonly V1Deployment[];
 }
 
 async function context(namespace: string): Promise<Context> {
@@ -59,8 +60,8 @@ function cachedContext(namespace: string): Context | undefined {
  * Exposed apps of other namespaces on this namespace's host and gateway (SPEC §12.6). Only a
  * namespace with both can share a URL space, so only then are the other namespaces read.
  */
-async function appsSharingUrlSpace(ctx: Context): Promise<WorkloadSettings[]> {
-  if (!mayShareUrlSpace(ctx)) return [];
+async function appsSharingUrlSpace(ctx: Context): Promise<readonly WorkloadSettings[]> {
+  if (!mayShareUrlSpace(ctx)) return NO_APPS;
   const apps: WorkloadSettings[] = [];
   for (const [namespace, deployments] of await managedDeploymentsByNamespace()) {
     if (namespace !== ctx.namespace) apps.push(...sharingApps(ctx, namespace, await namespaceAnnotations(namespace), deployments));
@@ -68,9 +69,19 @@ async function appsSharingUrlSpace(ctx: Context): Promise<WorkloadSettings[]> {
   return apps;
 }
 
-/** As appsSharingUrlSpace, from the watch copies alone; undefined when one of them must be read. */
-function cachedAppsSharingUrlSpace(ctx: Context): WorkloadSettings[] | undefined {
-  if (!mayShareUrlSpace(ctx)) return [];
+/** appsSharingUrlSpace from the watch copies, per resolved Namespace, as of the copies' version. */
+const sharing = new WeakMap<Context["ns"], { version: number; config: ClusterConfig; apps: readonly WorkloadSettings[] }>();
+
+/**
+ * As appsSharingUrlSpace, from the watch copies alone; undefined when one of them must be read.
+ * The same array until the copies or the config change: an admission on a host shared by
+ * thousands of apps does not gather them again.
+ */
+function cachedAppsSharingUrlSpace(ctx: Context): readonly WorkloadSettings[] | undefined {
+  if (!mayShareUrlSpace(ctx)) return NO_APPS;
+  const version = mirrorsVersion();
+  const hit = sharing.get(ctx.ns);
+  if (hit?.version === version && hit.config === ctx.config) return hit.apps;
   const byNamespace = mirroredManagedDeploymentsByNamespace();
   if (byNamespace === undefined) return undefined;
   const apps: WorkloadSettings[] = [];
@@ -80,8 +91,11 @@ function cachedAppsSharingUrlSpace(ctx: Context): WorkloadSettings[] | undefined
     if (annotations === undefined) return undefined;
     apps.push(...sharingApps(ctx, namespace, annotations, deployments));
   }
+  sharing.set(ctx.ns, { version, config: ctx.config, apps });
   return apps;
 }
+
+const NO_APPS: readonly WorkloadSettings[] = Object.freeze([]);
 
 const mayShareUrlSpace = (ctx: Context): boolean => ctx.ns.settings.host !== undefined && ctx.ns.settings.gateway !== undefined;
 
@@ -90,18 +104,34 @@ function sharingApps(
   ctx: Context,
   namespace: string,
   annotations: Record<string, string>,
-  deployments: V1Deployment[],
+  deployments: readonly V1Deployment[],
 ): WorkloadSettings[] {
   const ns = cachedResolveNamespace(namespace, annotations, ctx.config).settings;
   if (ns.host !== ctx.ns.settings.host || ns.gateway !== ctx.ns.settings.gateway) return [];
   return deployments.flatMap(d => cachedSiblingSettings(d, ns, ctx.config) ?? []);
 }
 
+/** othersOf's lists, per stored list (the watch copy hands out the same one until it changes). */
+const othersByStored = new WeakMap<
+  readonly V1Deployment[],
+  { ns: Context["ns"]; config: ClusterConfig; elsewhere: readonly WorkloadSettings[]; others: readonly WorkloadSettings[] }
+>();
+
+/**
+ * The apps a route is checked against: every stored managed Deployment of the namespace (the one
+ * judged included: the check passes over an app's own route) and the apps elsewhere on its URL space.
+ */
+function othersOf(ctx: Context, elsewhere: readonly WorkloadSettings[]): readonly WorkloadSettings[] {
+  const hit = othersByStored.get(ctx.stored);
+  if (hit?.ns === ctx.ns && hit.config === ctx.config && hit.elsewhere === elsewhere) return hit.others;
+  const others = [...ctx.stored.flatMap(d => cachedSiblingSettings(d, ctx.ns.settings, ctx.config) ?? []), ...elsewhere];
+  othersByStored.set(ctx.stored, { ns: ctx.ns, config: ctx.config, elsewhere, others });
+  return others;
+}
+
 function evaluate(ctx: Context, raw: V1Deployment, elsewhere: readonly WorkloadSettings[], options: AdmitOptions): Admission {
   const deployment = { ...raw, metadata: { ...raw.metadata, namespace: ctx.namespace } };
-  const siblings = ctx.stored.filter(d => d.metadata?.name !== deployment.metadata.name);
-  const others = [...siblings.flatMap(d => cachedSiblingSettings(d, ctx.ns.settings, ctx.config) ?? []), ...elsewhere];
-  const result = admitAmong(deployment, ctx.ns.settings, ctx.config, others, options);
+  const result = admitAmong(deployment, ctx.ns.settings, ctx.config, othersOf(ctx, elsewhere), options);
   return { ...result, problems: [...ctx.ns.problems, ...result.problems] };
 }
 
@@ -131,10 +161,10 @@ function cachedRead(req: Request): Read | undefined {
 /** As cachedRead, reading from the API server what the caches do not hold. */
 async function readThrough(req: Request): Promise<Read> {
   const ctx = await context(namespaceOf(req));
-  return { ctx, inputs: inputsFor(req, ctx, await appsSharingUrlSpace(ctx)) };
+  return { ctx, inputs: inputsFor(req, ctx, cachedAppsSharingUrlSpace(ctx) ?? (await appsSharingUrlSpace(ctx))) };
 }
 
-const inputsFor = (req: Request, ctx: Context, elsewhere: WorkloadSettings[]): JudgementInputs => ({
+const inputsFor = (req: Request, ctx: Context, elsewhere: readonly WorkloadSettings[]): JudgementInputs => ({
   operation: req.Request.operation,
   namespace: req.Request.namespace,
   // A copy of the two levels this capability replaces on req.Raw after judging (spec, metadata).

@@ -459,6 +459,7 @@ describe("RouteIndex: route clashes judged from an index, as a pass over every a
         const target = settings(s);
         const list = others.map(settings);
         const pass = target.expose ? list.flatMap(o => routeProblems(target, o)) : [];
+        expect(checkRouteClash(target, new RouteIndex(list))).toEqual(pass);
         expect(checkRouteClash(target, list)).toEqual(pass);
       }),
       { numRuns: 300, seed: 20261202 },

@@ -13,10 +13,12 @@ import {
   freshNamespace,
   getObject,
   kubectl,
+  kubectlOk,
   kubectlWarnings,
   mutationAnnotations,
   setClusterConfig,
   subsetMismatches,
+  waitFor,
   expectModuleAlive,
 } from "./harness";
 import { TEST_TENANT } from "../../capabilities/core/testing";
@@ -208,6 +210,54 @@ describe("a labelled Deployment that breaks policy is refused with the CLI's lin
     expect(r.code).not.toBe(0);
     expect(denial(r.stderr)).toEqual({ webhook: DEPLOYMENT_WEBHOOK, message: expected.denied.join("\n") });
     expect(await getObject("deployment", object.metadata.name, ns)).toBeUndefined();
+  });
+});
+
+describe("a route clash across namespaces on one host and gateway (SPEC §12.6), as the cluster changes", () => {
+  // Admission reads other namespaces from its watch copies and keeps what it gathered from them
+  // until a copy changes: each change below must reach the next admission. Server-side dry runs
+  // ask admission without storing anything, so each step can be polled until the copies caught up.
+  const SHARED = { "ai-workloads.io/host": "shared.example.com", "ai-workloads.io/gateway": "istio-system/ai-workloads-gateway" };
+  const [first, second] = ["e2e-clash-first", "e2e-clash-second"];
+  const holder = (path: string): Obj => deployment(first, "holder", "mlserver", { "ai-workloads.io/path-prefix": path });
+  const newcomer = deployment(second, "newcomer", "librechat", { "ai-workloads.io/path-prefix": "/shared" });
+  const dryRun = async (): Promise<string | undefined> => {
+    const r = await applyYaml([newcomer], { dryRun: true });
+    return r.code === 0 ? "admitted" : (denial(r.stderr)?.message ?? r.stderr);
+  };
+  const admittedNext = (what: string): Promise<string> =>
+    waitFor(what, async () => (await dryRun()) === "admitted" && "admitted", { timeoutMs: 20_000 });
+
+  afterAll(() => deleteNamespaces([first, second]));
+
+  it("is refused while another namespace's app holds the path, and admitted once the Namespace, the holder or its path changes", async () => {
+    await freshNamespace(first, SHARED);
+    await freshNamespace(second, SHARED);
+    expect((await applyYaml([holder("/shared")])).code).toBe(0);
+    const expected = renderObjects(
+      [namespaceObject(first, SHARED), namespaceObject(second, SHARED), holder("/shared"), newcomer],
+      configFile,
+    );
+    expect(expected.denied).toHaveLength(1);
+    expect(
+      await waitFor("the newcomer refused", async () => (await dryRun()) === expected.denied[0] && "refused", { timeoutMs: 20_000 }),
+    ).toBe("refused");
+
+    // The newcomer's Namespace moves to another host: nothing is shared any more.
+    await kubectlOk(["annotate", "namespace", second, "--overwrite", "ai-workloads.io/host=other.example.com"]);
+    await admittedNext("the newcomer admitted on another host");
+    await kubectlOk(["annotate", "namespace", second, "--overwrite", "ai-workloads.io/host=shared.example.com"]);
+    await waitFor("the newcomer refused again", async () => (await dryRun()) === expected.denied[0], { timeoutMs: 20_000 });
+
+    // The holder moves to another path.
+    expect((await applyYaml([holder("/elsewhere")], { verb: "apply" })).code).toBe(0);
+    await admittedNext("the newcomer admitted once the holder moved");
+    expect((await applyYaml([holder("/shared")], { verb: "apply" })).code).toBe(0);
+    await waitFor("the newcomer refused again", async () => (await dryRun()) === expected.denied[0], { timeoutMs: 20_000 });
+
+    // The holder is deleted.
+    await kubectlOk(["delete", "deployment", "holder", "-n", first, "--wait=true"]);
+    await admittedNext("the newcomer admitted once the holder is gone");
   });
 });
 
