@@ -22,6 +22,7 @@ import {
   kubectl,
   kubectlOk,
   listObjects,
+  setClusterConfig,
   startModule,
   state,
   waitFor,
@@ -31,6 +32,10 @@ import {
 jest.setTimeout(10 * 60_000);
 
 afterAll(() => expectModuleAlive());
+
+// The cases below expect no Istio config (no VirtualService): the built-in defaults, whatever
+// config the suite before left.
+beforeAll(() => setClusterConfig(""));
 
 const MANAGED = "app.kubernetes.io/managed-by=ai-workloads";
 

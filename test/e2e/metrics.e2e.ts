@@ -230,6 +230,8 @@ beforeAll(async () => {
 afterAll(async () => {
   expectModuleAlive();
   await deleteNamespaces([NS, NS_JWT]);
+  // The suites share one cluster config: the next one starts from the built-in defaults.
+  await setClusterConfig("");
   if (observed.length > 0) writeFileSync(join(state().dir, "metrics-observed.json"), `${JSON.stringify(observed, null, 2)}\n`);
 });
 

@@ -28,7 +28,11 @@ import { render } from "./render";
 jest.setTimeout(300_000);
 
 // A module process that dies during the suite fails it (the watcher can crash on a failing watch).
-afterAll(() => expectModuleAlive());
+afterAll(async () => {
+  expectModuleAlive();
+  // The suites share one cluster config: the next one starts from the built-in defaults.
+  await setClusterConfig("");
+});
 
 const CLUSTER_SCOPED = new Set(["Namespace"]);
 const REVISION = "deployment.kubernetes.io/revision";
