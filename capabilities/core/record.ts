@@ -17,11 +17,7 @@ import { equals } from "ramda";
 import { APPLIED_DEFAULTS_ANNOTATION } from "./constants";
 import { annotationField } from "./parse";
 import { type Problem, warn } from "./problems";
-import type { V1Deployment } from "./types";
-
-type StringMap = Record<string, string>;
-const PROBES = ["livenessProbe", "readinessProbe", "startupProbe"] as const;
-const AFFINITY_PARTS = ["nodeAffinity", "podAffinity", "podAntiAffinity"] as const;
+import { AFFINITY_PARTS, PROBES, type StringMap, type V1Deployment } from "./types";
 
 /**
  * The record, as stored (JSON, keys in this order, empty parts left out). Each list item is

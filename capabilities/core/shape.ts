@@ -2,6 +2,7 @@
 // enforces these for stored objects, but the CLI reads any YAML: `port: 8000` (a number) must
 // be a clear message, not a crash.
 import type { Finding } from "./problems";
+import { PROBES } from "./types";
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -97,8 +98,6 @@ function initPort(c: Checker, item: unknown): void {
   if (p) c.integer(p.containerPort, "containerPort", true);
   c.string(p?.name, "name");
 }
-
-const PROBES = ["livenessProbe", "readinessProbe", "startupProbe"] as const;
 
 function container(c: Checker, item: unknown): void {
   const container = c.object(item, undefined, true);

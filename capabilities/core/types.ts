@@ -22,6 +22,15 @@ export interface KubeObject {
 
 export type Labels = Record<string, string>;
 
+/** A string-to-string map of the Kubernetes API (labels, selectors, resource quantities). */
+export type StringMap = Record<string, string>;
+
+/** A container's probes: each is filled, recorded and checked on its own. */
+export const PROBES = ["livenessProbe", "readinessProbe", "startupProbe"] as const;
+
+/** The parts of a pod's affinity: each is filled and recorded on its own. */
+export const AFFINITY_PARTS = ["nodeAffinity", "podAffinity", "podAntiAffinity"] as const;
+
 interface IstioObject<Kind extends string, Spec> {
   apiVersion: string;
   kind: Kind;

@@ -1,5 +1,6 @@
 // Fill-only edits of one container: each adds what is missing and never changes a set field.
 import type { V1Container, V1EnvVar, V1Probe } from "@kubernetes/client-node";
+import type { PROBES } from "../types";
 
 const isTcp = (p: { protocol?: string }): boolean => (p.protocol ?? "TCP") === "TCP";
 
@@ -59,7 +60,7 @@ export function httpProbe(path: string, port: string, timing: ProbeTiming): V1Pr
   return { httpGet: { path, port }, ...timing } as V1Probe;
 }
 
-type ProbeKind = "livenessProbe" | "readinessProbe" | "startupProbe";
+type ProbeKind = (typeof PROBES)[number];
 
 export function ensureProbe(c: V1Container, kind: ProbeKind, probe: V1Probe): void {
   if (c[kind] === undefined) c[kind] = probe;

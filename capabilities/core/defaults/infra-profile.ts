@@ -1,11 +1,9 @@
 import type { V1Container, V1PodSpec } from "@kubernetes/client-node";
 import { equals } from "ramda";
 import type { InfraProfile } from "../config";
-
-type StringMap = Record<string, string>;
+import { AFFINITY_PARTS, type StringMap } from "../types";
 
 const RESOURCE_PARTS = ["requests", "limits"] as const;
-const AFFINITY_PARTS = ["nodeAffinity", "podAffinity", "podAntiAffinity"] as const;
 
 const hasKey = (map: StringMap | undefined, key: string): boolean => map !== undefined && Object.hasOwn(map, key);
 
