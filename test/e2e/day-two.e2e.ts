@@ -35,7 +35,9 @@ import {
   withWebhooksOff,
   COMPANION_TYPES,
   TYPE_OF,
-  refuseServices,
+  type RefusedObject,
+  refuseObject,
+  refusalMessage,
 } from "./harness";
 
 jest.setTimeout(10 * 60_000);
@@ -46,6 +48,16 @@ const MANAGED = "app.kubernetes.io/managed-by=ai-workloads";
 const NS_WEBHOOK = "namespaces.pepr-ai-workloads.pepr.dev";
 /** The ValidatingAdmissionPolicy (and binding) that refuses one Service. */
 const REFUSE_POLICY = "e2e-day-two-refuse-service";
+/** The ValidatingAdmissionPolicy (and binding) that refuses the namespace's require-jwt AuthorizationPolicy. */
+const REFUSE_GUARD_POLICY = "e2e-day-two-refuse-require-jwt";
+const REQUIRE_JWT: RefusedObject = {
+  apiGroup: "security.istio.io",
+  apiVersion: "v1",
+  resource: "authorizationpolicies",
+  kind: "AuthorizationPolicy",
+  name: "ai-workloads-require-jwt",
+  body: { spec: {} },
+};
 const AUDIENCE = "api://3b3c6b2c-1a2d-4e6a-9f22-03f2e7c1d8ab";
 const GATEWAY = "istio-system/ai-workloads-gateway";
 const CONVERGE = { timeoutMs: 120_000, intervalMs: 500 };
@@ -67,6 +79,7 @@ const NAMESPACES = {
   config: "dt-config-gone",
   badNs: "dt-bad-namespace",
   partial: "dt-partial",
+  guardRefused: "dt-guard-refused",
   unresolved: "dt-unresolved",
   extraPort: "dt-extra-port",
   basePath: "dt-base-path",
@@ -312,7 +325,8 @@ describe("day two", () => {
 
   afterAll(async () => {
     console.log(`day two: observed:\n${JSON.stringify(observed, null, 2)}`);
-    await kubectl(["delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", REFUSE_POLICY, "--ignore-not-found"]);
+    for (const policy of [REFUSE_POLICY, REFUSE_GUARD_POLICY])
+      await kubectl(["delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", policy, "--ignore-not-found"]);
     await deleteNamespaces(Object.values(NAMESPACES));
     await setClusterConfig("");
     expectModuleAlive();
@@ -587,7 +601,7 @@ aad:
   it("an app whose Service the API server refuses gets CompanionFailed; the healthy app beside it gets all its companions", async () => {
     const ns = NAMESPACES.partial;
     await mustApply([namespaceObject(ns, ROUTED_NS)], "create");
-    await refuseServices(REFUSE_POLICY, ns);
+    await refuseObject(REFUSE_POLICY, ns);
     await mustApply([deployment(ns, "refused", "mlserver"), deployment(ns, "healthy", "mlserver")], "create");
     const stored = await companionsAre(
       ns,
@@ -611,6 +625,59 @@ aad:
       healthyEventReasons: [...new Set(healthyEvents)],
     };
     await kubectl(["delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", REFUSE_POLICY, "--ignore-not-found"]);
+    await deleteNamespaces([ns]);
+  });
+
+  it("a refused require-jwt AuthorizationPolicy holds the route back, through a re-apply and a resync; once allowed, the rules go out before the route (JWT protection never fails open)", async () => {
+    const ns = NAMESPACES.guardRefused;
+    // A secured Namespace asks for its JWT rules by itself: the policy is in place before it is secured.
+    await mustApply([namespaceObject(ns)], "create");
+    await refuseObject(REFUSE_GUARD_POLICY, ns, REQUIRE_JWT);
+    const mark = auditMark();
+    await mustApply([namespaceObject(ns, SECURED_NS), deployment(ns, "model", "mlserver")], "apply");
+    // Everything but the JWT rule and the route it guards; the route is not sent.
+    const held = await companionsAre(ns, ["HorizontalPodAutoscaler/model", "RequestAuthentication/ai-workloads-aad", "Service/model"]);
+    // One CompanionFailed Event on the Namespace per object: the refused rule, and the route held back for it.
+    const failed = await waitFor(
+      "CompanionFailed Events on the Namespace for the rule and the route",
+      async () => {
+        const messages = (await eventsIn("default"))
+          .filter(e => e.reason === "CompanionFailed" && e.involvedObject.kind === "Namespace" && e.involvedObject.name === ns)
+          .map(e => e.message);
+        const rule = messages.find(m => m.startsWith("cannot apply AuthorizationPolicy/ai-workloads-require-jwt:"));
+        const route = messages.find(m => m.startsWith("cannot apply VirtualService/ai-workloads:"));
+        if (rule === undefined || route === undefined) throw new Error(`Events so far: ${JSON.stringify(messages)}`);
+        return { rule, route };
+      },
+      CONVERGE,
+    );
+    expect(failed.rule).toContain(refusalMessage(REQUIRE_JWT));
+    expect(failed.route).toContain(
+      "held back until AuthorizationPolicy/ai-workloads-require-jwt is applied, so that no route goes out without its JWT rules",
+    );
+    // Day two while refused: the same Deployment re-applied (three-way merge) and a resync change nothing.
+    await mustApply([deployment(ns, "model", "mlserver", { "example.com/touched": "yes" })], "apply");
+    await staysAsItWas(ns, held, "require-jwt refused");
+    const routeWrites = moduleWritesIn(ns, mark).filter(e => e.objectRef?.resource === "virtualservices");
+    expect(routeWrites.map(describeWrite)).toEqual([]);
+
+    // Allowed again: the rule lands (on the namespace's retry), then the route.
+    const allowed = auditMark();
+    await kubectl(["delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", REFUSE_GUARD_POLICY, "--ignore-not-found"]);
+    await companionsAre(
+      ns,
+      SECURED_MODEL_OBJECTS.filter(k => k !== "AuthorizationPolicy/model-public"),
+      objs => (JSON.stringify(routeNames(objs)) === JSON.stringify(["model"]) ? undefined : `routes ${JSON.stringify(routeNames(objs))}`),
+    );
+    const writes = moduleWritesIn(ns, allowed).filter(e => (e.responseStatus?.code ?? 0) < 300);
+    const firstOf = (resource: string): number => writes.findIndex(e => e.objectRef?.resource === resource);
+    expect(firstOf("authorizationpolicies")).toBeGreaterThanOrEqual(0);
+    expect(firstOf("virtualservices")).toBeGreaterThan(firstOf("authorizationpolicies"));
+    observed["require-jwt refused, then allowed"] = {
+      held: held.map(key),
+      companionFailed: failed,
+      writesOnceAllowed: writes.map(describeWrite),
+    };
     await deleteNamespaces([ns]);
   });
 

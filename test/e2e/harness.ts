@@ -747,46 +747,79 @@ export async function setClusterConfig(configYaml = ""): Promise<string> {
   return file;
 }
 
-// ---- a ValidatingAdmissionPolicy refusing one Service ---------------------------------------------------
+// ---- a ValidatingAdmissionPolicy refusing one object ---------------------------------------------------
+
+/** An object the API server is to refuse: its resource and name, and a minimal valid one to probe with. */
+export interface RefusedObject {
+  apiGroup: string;
+  apiVersion: string;
+  /** Plural resource name, as in RBAC rules. */
+  resource: string;
+  kind: string;
+  name: string;
+  /** What the probe object holds besides apiVersion, kind and metadata (valid for every other check). */
+  body: Record<string, unknown>;
+}
+
+/** Service `refused`: the refusal of most failure cases. */
+export const REFUSED_SERVICE: RefusedObject = {
+  apiGroup: "",
+  apiVersion: "v1",
+  resource: "services",
+  kind: "Service",
+  name: "refused",
+  body: { spec: { ports: [{ port: 80 }] } },
+};
+
+/** The message the API server gives for a refused object. */
+export const refusalMessage = (target: RefusedObject): string => `e2e: ${target.kind} ${target.name} is not allowed here`;
 
 /**
- * Applies a ValidatingAdmissionPolicy and its binding, both named `name`, refusing a Service named
- * `refused` in `namespace`, and waits until the API server has compiled it and refuses one.
+ * Applies a ValidatingAdmissionPolicy and its binding, both named `policy`, refusing the object
+ * `target` in `namespace`, and waits until the API server has compiled it and refuses one.
  */
-export async function refuseServices(name: string, namespace: string): Promise<void> {
-  const r = await applyYaml(refuseServicePolicy(name, namespace), { verb: "apply-server" });
-  if (r.code !== 0) throw new Error(`cannot apply ValidatingAdmissionPolicy ${name}: ${r.stderr.trim()}`);
-  const probe = { apiVersion: "v1", kind: "Service", metadata: { name: "refused", namespace }, spec: { ports: [{ port: 80 }] } };
+export async function refuseObject(policy: string, namespace: string, target: RefusedObject = REFUSED_SERVICE): Promise<void> {
+  const r = await applyYaml(refusalPolicy(policy, namespace, target), { verb: "apply-server" });
+  if (r.code !== 0) throw new Error(`cannot apply ValidatingAdmissionPolicy ${policy}: ${r.stderr.trim()}`);
+  const apiVersion = target.apiGroup === "" ? target.apiVersion : `${target.apiGroup}/${target.apiVersion}`;
+  const probe = { apiVersion, kind: target.kind, metadata: { name: target.name, namespace }, ...target.body } as Obj;
   await waitFor(
-    "the ValidatingAdmissionPolicy to refuse Service refused",
+    `the ValidatingAdmissionPolicy to refuse ${target.kind} ${target.name}`,
     async () => {
       const dry = await applyYaml([probe], { dryRun: true });
-      return dry.code !== 0 && dry.stderr.includes("e2e: Service refused is not allowed");
+      return dry.code !== 0 && dry.stderr.includes(refusalMessage(target));
     },
     { timeoutMs: 120_000, intervalMs: 500 },
   );
 }
 
-function refuseServicePolicy(name: string, namespace: string): Obj[] {
+function refusalPolicy(policy: string, namespace: string, target: RefusedObject): Obj[] {
   return [
     {
       apiVersion: "admissionregistration.k8s.io/v1",
       kind: "ValidatingAdmissionPolicy",
-      metadata: { name },
+      metadata: { name: policy },
       spec: {
         failurePolicy: "Fail",
         matchConstraints: {
-          resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["services"] }],
+          resourceRules: [
+            {
+              apiGroups: [target.apiGroup],
+              apiVersions: [target.apiVersion],
+              operations: ["CREATE", "UPDATE"],
+              resources: [target.resource],
+            },
+          ],
         },
-        validations: [{ expression: "object.metadata.name != 'refused'", message: "e2e: Service refused is not allowed here" }],
+        validations: [{ expression: `object.metadata.name != '${target.name}'`, message: refusalMessage(target) }],
       },
     },
     {
       apiVersion: "admissionregistration.k8s.io/v1",
       kind: "ValidatingAdmissionPolicyBinding",
-      metadata: { name },
+      metadata: { name: policy },
       spec: {
-        policyName: name,
+        policyName: policy,
         validationActions: ["Deny"],
         matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } },
       },

@@ -35,7 +35,7 @@ import {
   stopModule,
   waitFor,
   withWebhooksOff,
-  refuseServices,
+  refuseObject,
 } from "./harness";
 
 jest.setTimeout(10 * 60_000);
@@ -243,7 +243,7 @@ describe("ai-workloads status and diff against the API server", () => {
       { apiVersion: "v1", kind: "Service", metadata: { name: "model", namespace: NS.conflict }, spec: { ports: [{ port: 80 }] } },
     ]);
     // failed: the API server refuses the app's Service (as day-two.e2e.ts does).
-    await refuseServices(REFUSE_POLICY, NS.failed);
+    await refuseObject(REFUSE_POLICY, NS.failed);
 
     await mustApply([
       mlserver(NS.ok, "model", { "ai-workloads.io/public-paths": "/docs" }),
