@@ -6,7 +6,7 @@ import type { ClusterConfig, resolveNamespace } from "./core/config";
 import { type Admission, type AdmitOptions, admitAmong } from "./core/plan";
 import { checkJwtWithoutRequestAuth, ratchet } from "./core/policy";
 import { type Problem, denials, formatProblem, warn, warnings } from "./core/problems";
-import type { V1Deployment } from "./core/types";
+import { type V1Deployment, extensibleCopy } from "./core/types";
 import { type WorkloadSettings, isManaged } from "./core/workload";
 import {
   cachedClusterConfig,
@@ -130,7 +130,9 @@ function othersOf(ctx: Context, elsewhere: readonly WorkloadSettings[]): readonl
 }
 
 function evaluate(ctx: Context, raw: V1Deployment, elsewhere: readonly WorkloadSettings[], options: AdmitOptions): Admission {
-  const deployment = { ...raw, metadata: { ...raw.metadata, namespace: ctx.namespace } };
+  const metadata = extensibleCopy(raw.metadata);
+  metadata.namespace = ctx.namespace;
+  const deployment = { ...raw, metadata };
   const result = admitAmong(deployment, ctx.ns.settings, ctx.config, othersOf(ctx, elsewhere), options);
   return { ...result, problems: [...ctx.ns.problems, ...result.problems] };
 }

@@ -12,7 +12,7 @@ import { generateService } from "./generators/service";
 import { type RouteConflict, assignRoutes, generateVirtualService } from "./generators/virtual-service";
 import { RouteIndex, checkJwtWithoutRequestAuth, checkRouteClash, checkWorkload } from "./policy";
 import { type Finding, type Problem, deny } from "./problems";
-import type { Companion, KubeObject, V1Deployment } from "./types";
+import { type Companion, type KubeObject, type V1Deployment, extensibleCopy } from "./types";
 import { type WorkloadSettings, isManaged, objectRef, resolveWorkload } from "./workload";
 import { keepStored, readRecord, recordFills, serializeRecord, withoutFills } from "./record";
 import { deploymentShape } from "./shape";
@@ -66,8 +66,11 @@ export function admitAmong(
   // The record holds fills as the module writes them; the object keeps what is stored as stored.
   const applied = withRecord ? serializeRecord(recordFills(unfilled, mutated, settings.containerIndex)) : undefined;
   keepStored(mutated, deployment, settings.containerIndex);
-  if (applied !== undefined)
-    mutated.metadata = { ...mutated.metadata, annotations: { ...mutated.metadata?.annotations, [APPLIED_DEFAULTS_ANNOTATION]: applied } };
+  if (applied !== undefined) {
+    const annotations = extensibleCopy(mutated.metadata?.annotations);
+    annotations[APPLIED_DEFAULTS_ANNOTATION] = applied;
+    mutated.metadata = { ...mutated.metadata, annotations };
+  }
   return {
     mutated,
     settings,

@@ -119,19 +119,24 @@ const SERVER_DEFAULTS: Record<string, unknown> = {
   defaultMode: 420,
 };
 
-/** True when `stored` is `recorded` after the API server's defaulting. */
+/**
+ * True when `stored` is `recorded` after the API server's defaulting. Plain loops: every
+ * re-admission of a stored Deployment compares each recorded fill with its stored value.
+ */
 export function storedAs(recorded: unknown, stored: unknown): boolean {
   // The same value (a user's field the defaults left alone): no walk.
   if (recorded === stored) return true;
   if (Array.isArray(recorded)) {
-    return Array.isArray(stored) && stored.length === recorded.length && recorded.every((r, i) => storedAs(r, stored[i]));
+    if (!Array.isArray(stored) || stored.length !== recorded.length) return false;
+    for (let i = 0; i < recorded.length; i++) if (!storedAs(recorded[i], stored[i])) return false;
+    return true;
   }
   if (isObject(recorded)) {
     if (!isObject(stored)) return false;
-    return (
-      Object.entries(recorded).every(([k, v]) => storedAs(v, stored[k])) &&
-      Object.entries(stored).every(([k, v]) => k in recorded || (k in SERVER_DEFAULTS && equals(v, SERVER_DEFAULTS[k])))
-    );
+    for (const k in recorded) if (Object.hasOwn(recorded, k) && !storedAs(recorded[k], stored[k])) return false;
+    for (const k in stored)
+      if (Object.hasOwn(stored, k) && !(k in recorded) && !(k in SERVER_DEFAULTS && equals(stored[k], SERVER_DEFAULTS[k]))) return false;
+    return true;
   }
   return recorded === stored;
 }
@@ -207,6 +212,24 @@ function put<T extends object, K extends keyof T>(target: T, key: K, value: T[K]
   else target[key] = value;
 }
 
+/**
+ * A copy of `o` with the keys of `changes` set to their values, in `o`'s order; a key whose new
+ * value is undefined is left out (an emptied field is removed, so fill-only rules see it as
+ * missing). Built from `{}` rather than deleting from a copy: a deletion turns an object into a
+ * slow dictionary, which every later read and copy of it pays for.
+ */
+function rebuilt<T extends object>(o: T, changes: { [K in keyof T]?: T[K] | undefined }): T {
+  const out = {} as Record<string, unknown>;
+  const source = o as Record<string, unknown>;
+  const changed = changes as Record<string, unknown>;
+  for (const k in source) {
+    if (!Object.hasOwn(source, k)) continue;
+    const v = Object.hasOwn(changed, k) ? changed[k] : source[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out as T;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Discarding the recorded fills.
 
@@ -218,49 +241,50 @@ export function withoutFills(d: V1Deployment, r: AppliedDefaults): V1Deployment 
   const template = d.spec?.template;
   const pod = template?.spec;
   if (!template || !pod || !Array.isArray(pod.containers)) return d;
-  const meta = { ...(template.metadata ?? {}) };
-  put(meta, "labels", withoutRecordedKeys(meta.labels, r.podLabels));
-  put(meta, "annotations", withoutRecordedKeys(meta.annotations, r.podAnnotations));
-  const spec: V1PodSpec = { ...pod };
-  put(spec, "volumes", withoutRecorded(spec.volumes, r.volumes, byName));
-  put(spec, "nodeSelector", withoutRecordedKeys(spec.nodeSelector, r.nodeSelector));
-  put(spec, "tolerations", withoutRecorded(spec.tolerations, r.tolerations, tolerationKey));
-  if (r.affinity && spec.affinity) {
-    const affinity = { ...spec.affinity };
-    for (const part of AFFINITY_PARTS) if (r.affinity[part] && storedAs(r.affinity[part], affinity[part])) delete affinity[part];
-    put(spec, "affinity", Object.keys(affinity).length > 0 ? affinity : undefined);
+  const metadata = template.metadata ?? {};
+  const meta = rebuilt(metadata, {
+    labels: withoutRecordedKeys(metadata.labels, r.podLabels),
+    annotations: withoutRecordedKeys(metadata.annotations, r.podAnnotations),
+  });
+  const podChanges: { [K in keyof V1PodSpec]?: V1PodSpec[K] } = {
+    volumes: withoutRecorded(pod.volumes, r.volumes, byName),
+    nodeSelector: withoutRecordedKeys(pod.nodeSelector, r.nodeSelector),
+    tolerations: withoutRecorded(pod.tolerations, r.tolerations, tolerationKey),
+    containers: pod.containers.map(c => (c.name === r.container ? containerWithoutFills(c, r) : c)),
+  };
+  if (r.affinity && pod.affinity) {
+    const parts: { [K in keyof V1Affinity]?: V1Affinity[K] } = {};
+    for (const part of AFFINITY_PARTS) if (r.affinity[part] && storedAs(r.affinity[part], pod.affinity[part])) parts[part] = undefined;
+    const affinity = rebuilt(pod.affinity, parts);
+    podChanges.affinity = Object.keys(affinity).length > 0 ? affinity : undefined;
   }
-  spec.containers = pod.containers.map(c => (c.name === r.container ? containerWithoutFills(c, r) : c));
-  return { ...d, spec: { ...d.spec!, template: { ...template, metadata: meta, spec } } };
+  return { ...d, spec: { ...d.spec!, template: { ...template, metadata: meta, spec: rebuilt(pod, podChanges) } } };
 }
 
 function containerWithoutFills(container: V1Container, r: AppliedDefaults): V1Container {
-  const c: V1Container = { ...container };
-  if (r.command && storedAs(r.command, c.command)) delete c.command;
-  put(
-    c,
-    "args",
-    withoutRecorded(c.args, r.args, a => a),
-  );
-  let ports = withoutRecorded(c.ports, r.ports, portKey);
+  let ports = withoutRecorded(container.ports, r.ports, portKey);
   if (ports && r.portNames) {
     ports = ports.map(p => {
       if (r.portNames![String(p.containerPort)] !== p.name || (p.protocol ?? "TCP") !== "TCP") return p;
-      const { name: _name, ...unnamed } = p;
-      return unnamed;
+      return rebuilt(p, { name: undefined });
     });
   }
-  put(c, "ports", ports);
-  put(c, "env", withoutRecorded(c.env, r.env, byName));
-  for (const probe of PROBES) if (r[probe] && storedAs(r[probe], c[probe])) delete c[probe];
-  put(c, "volumeMounts", withoutRecorded(c.volumeMounts, r.volumeMounts, byMountPath));
-  if (c.resources && (r.requests || r.limits)) {
-    const resources = { ...c.resources };
-    put(resources, "requests", withoutRecordedKeys(resources.requests, r.requests, sameQuantity));
-    put(resources, "limits", withoutRecordedKeys(resources.limits, r.limits, sameQuantity));
-    put(c, "resources", Object.keys(resources).length > 0 ? resources : undefined);
+  const changes: { [K in keyof V1Container]?: V1Container[K] } = {
+    args: withoutRecorded(container.args, r.args, a => a),
+    ports,
+    env: withoutRecorded(container.env, r.env, byName),
+    volumeMounts: withoutRecorded(container.volumeMounts, r.volumeMounts, byMountPath),
+  };
+  if (r.command && storedAs(r.command, container.command)) changes.command = undefined;
+  for (const probe of PROBES) if (r[probe] && storedAs(r[probe], container[probe])) changes[probe] = undefined;
+  if (container.resources && (r.requests || r.limits)) {
+    const resources = rebuilt(container.resources, {
+      requests: withoutRecordedKeys(container.resources.requests, r.requests, sameQuantity),
+      limits: withoutRecordedKeys(container.resources.limits, r.limits, sameQuantity),
+    });
+    changes.resources = Object.keys(resources).length > 0 ? resources : undefined;
   }
-  return c;
+  return rebuilt(container, changes);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -351,6 +375,10 @@ function asStoredList<T>(items: T[] | undefined, stored: T[] | undefined, key: (
   // The stored items themselves, in place, with new ones after them (a first admission's fills
   // appended): already as stored, and no key to match.
   if (stored.length <= items.length && stored.every((x, i) => items[i] === x)) return items;
+  // Item for item under the same keys (a re-admission: the user's items, then the fills made
+  // again): the stored item wherever it holds the same value, with no maps to build.
+  if (stored.length === items.length && items.every((x, i) => x === stored[i] || key(x) === key(stored[i])))
+    return items.map((x, i) => (storedAs(x, stored[i]) ? stored[i] : x));
   // A repeated key (an arg given twice) is told apart by its occurrence.
   const occurrences = (list: T[]): string[] => {
     const seen = new Map<string, number>();

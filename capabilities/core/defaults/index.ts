@@ -1,6 +1,7 @@
 // Per-kind defaults (SPEC §4): fill only what is missing; idempotent; deterministic.
 import { COMPONENT_LABEL, POD_INFRA_PROFILE_ANNOTATION } from "../constants";
-import type { V1Deployment } from "../types";
+import type { V1Container } from "@kubernetes/client-node";
+import { type V1Deployment, extensibleCopy } from "../types";
 import type { WorkloadSettings } from "../workload";
 import { applyInfraProfile } from "./infra-profile";
 import { applyLibrechatDefaults } from "./librechat";
@@ -16,13 +17,20 @@ import { applyOauth2ProxyDefaults } from "./oauth2-proxy";
 function writablePath(deployment: V1Deployment, containerIndex: number): V1Deployment {
   const template = deployment.spec!.template;
   const pod = template.spec!;
-  const containers = pod.containers.map((c, i) =>
-    i === containerIndex ? { ...c, ...(c.ports && { ports: c.ports.map(p => ({ ...p })) }) } : c,
-  );
+  const containers = pod.containers.map((c, i) => (i === containerIndex ? writableContainer(c) : c));
+  const podSpec = extensibleCopy(pod);
+  podSpec.containers = containers;
   return {
     ...deployment,
-    spec: { ...deployment.spec!, template: { ...template, metadata: { ...template.metadata }, spec: { ...pod, containers } } },
+    spec: { ...deployment.spec!, template: { ...template, metadata: extensibleCopy(template.metadata), spec: podSpec } },
   };
+}
+
+/** A copy of the container, and of its ports, that the defaults add fields to. */
+function writableContainer(c: V1Container): V1Container {
+  const copy = extensibleCopy(c);
+  if (c.ports) copy.ports = c.ports.map(p => extensibleCopy(p));
+  return copy;
 }
 
 /** Returns a new Deployment with the kind's defaults filled in; the input is not touched. */
@@ -34,10 +42,12 @@ export function applyDefaults(deployment: V1Deployment, s: WorkloadSettings): V1
   const podMeta = template.metadata!;
 
   if (podMeta.labels?.[COMPONENT_LABEL] === undefined) {
-    podMeta.labels = { ...(podMeta.labels ?? {}), [COMPONENT_LABEL]: s.kind };
+    podMeta.labels = extensibleCopy(podMeta.labels);
+    podMeta.labels[COMPONENT_LABEL] = s.kind;
   }
   if (podMeta.annotations?.[POD_INFRA_PROFILE_ANNOTATION] === undefined) {
-    podMeta.annotations = { ...(podMeta.annotations ?? {}), [POD_INFRA_PROFILE_ANNOTATION]: s.profileName };
+    podMeta.annotations = extensibleCopy(podMeta.annotations);
+    podMeta.annotations[POD_INFRA_PROFILE_ANNOTATION] = s.profileName;
   }
   switch (s.kind) {
     case "mlserver":

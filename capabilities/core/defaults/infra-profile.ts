@@ -1,7 +1,7 @@
 import type { V1Container, V1PodSpec } from "@kubernetes/client-node";
 import { equals } from "ramda";
 import type { InfraProfile } from "../config";
-import { AFFINITY_PARTS, type StringMap } from "../types";
+import { AFFINITY_PARTS, type StringMap, extensibleCopy } from "../types";
 
 const RESOURCE_PARTS = ["requests", "limits"] as const;
 
@@ -24,10 +24,14 @@ export function applyInfraProfile(pod: V1PodSpec, c: V1Container, profile: Infra
   const { requests: givenRequests, limits: givenLimits } = c.resources ?? {};
   for (const part of RESOURCE_PARTS) {
     const wanted = entriesMissingFrom(profile.resources?.[part], givenRequests, givenLimits);
-    if (wanted) c.resources = { ...(c.resources ?? {}), [part]: { ...(c.resources?.[part] ?? {}), ...wanted } };
+    if (wanted) {
+      const resources = extensibleCopy(c.resources);
+      resources[part] = Object.assign(extensibleCopy(resources[part]), wanted);
+      c.resources = resources;
+    }
   }
   const selector = entriesMissingFrom(profile.nodeSelector, pod.nodeSelector);
-  if (selector) pod.nodeSelector = { ...(pod.nodeSelector ?? {}), ...selector };
+  if (selector) pod.nodeSelector = Object.assign(extensibleCopy(pod.nodeSelector), selector);
 
   // Copies, so that the Deployment never shares objects with the module-wide profiles.
   if (profile.tolerations?.length) {
