@@ -4,10 +4,11 @@
 // no API round trip once the mirrors are synced; until then they are read directly.
 import { K8s, Log, kind } from "pepr";
 import { WatchEvent } from "kubernetes-fluent-client";
-import { CONFIG_MAP_KEY, CONFIG_MAP_NAME, DEFAULT_CONFIG_NAMESPACE, KIND_LABEL } from "./core/constants";
+import { CONFIG_MAP_KEY, DEFAULT_CONFIG_NAMESPACE, KIND_LABEL } from "./core/constants";
 import { type ClusterConfig, DEFAULT_CLUSTER_CONFIG, parseClusterConfig } from "./core/config";
 import type { V1Deployment } from "./core/types";
 import { keptCopy } from "./admission-reuse";
+import { type KubeClusterApi, kubeClusterApi } from "./reconcile/kube-api";
 
 export const configNamespace = (): string => process.env.AI_WORKLOADS_CONFIG_NAMESPACE || DEFAULT_CONFIG_NAMESPACE;
 
@@ -32,21 +33,35 @@ export function cachedClusterConfig(): ClusterConfig | undefined {
   return Date.now() - readAt < CONFIG_TTL_MS ? lastValid : undefined;
 }
 
+/**
+ * What admission reads from the API server itself (the config, and what the watch copies do not
+ * hold yet), over shared keep-alive connections (reconcile/kube-api.ts). Pepr's K8s() makes a
+ * new connection pool for every request and keeps its connection open for ten minutes: the
+ * config's re-read every 5 s held about 120 idle connections, and reads that bypass the watch
+ * copies grew the controller by about 100 KB per request until it ran out of memory.
+ */
+let api: KubeClusterApi | undefined;
+const apiServer = (): KubeClusterApi => (api ??= kubeClusterApi(configNamespace()));
+
 async function readClusterConfig(): Promise<ClusterConfig> {
   readAt = Date.now();
   try {
-    const cm = await K8s(kind.ConfigMap).InNamespace(configNamespace()).Get(CONFIG_MAP_NAME);
+    const cm = await apiServer().readConfig();
+    // No ConfigMap means built-in defaults.
+    if (cm === undefined) {
+      [lastValid, lastValidText] = [DEFAULT_CLUSTER_CONFIG, undefined];
+      return lastValid;
+    }
     // A ConfigMap without the key is not a valid config (SPEC §12.4); an empty key is the built-in defaults.
-    const text = cm.data?.[CONFIG_MAP_KEY];
+    const { text } = cm;
     if (text !== undefined && text === lastValidText) return lastValid;
     const parsed = text === undefined ? undefined : parseClusterConfig(text);
     if (parsed?.ok) [lastValid, lastValidText] = [parsed.config, text];
     else if (!parsed) Log.warn(`ai-workloads-config has no ${CONFIG_MAP_KEY}; keeping the last valid config`);
     else Log.warn({ findings: parsed.findings.length }, "ai-workloads-config is invalid; keeping the last valid config");
   } catch (e) {
-    // 404: no ConfigMap means built-in defaults; anything else keeps the last valid config.
-    if ((e as { status?: number }).status === 404) [lastValid, lastValidText] = [DEFAULT_CLUSTER_CONFIG, undefined];
-    else Log.warn({ status: (e as { status?: number }).status }, "cannot read ai-workloads-config; keeping the last valid config");
+    // Anything but a 404 keeps the last valid config.
+    Log.warn({ err: String(e) }, "cannot read ai-workloads-config; keeping the last valid config");
   }
   return lastValid;
 }
@@ -139,13 +154,8 @@ const isNamespaceName = (n: string): boolean => n.length <= 63 && /^[a-z0-9]([-a
 export async function namespaceAnnotations(namespace: string): Promise<Record<string, string>> {
   const mirrored = mirroredNamespaceAnnotations(namespace);
   if (mirrored !== undefined) return mirrored;
-  try {
-    const ns = await K8s(kind.Namespace).Get(namespace);
-    return ns.metadata?.annotations ?? NO_ANNOTATIONS;
-  } catch (e) {
-    if ((e as { status?: number }).status === 404) return NO_ANNOTATIONS;
-    throw e;
-  }
+  const ns = await apiServer().get({ apiVersion: "v1", kind: "Namespace", namespace: "", name: namespace });
+  return ns?.metadata?.annotations ?? NO_ANNOTATIONS;
 }
 
 /**
@@ -163,8 +173,7 @@ export function mirroredNamespaceAnnotations(namespace: string): Record<string, 
 export async function managedDeployments(namespace: string): Promise<readonly V1Deployment[]> {
   const mirrored = mirroredManagedDeployments(namespace);
   if (mirrored !== undefined) return mirrored;
-  const list = await K8s(kind.Deployment).InNamespace(namespace).WithLabel(KIND_LABEL).Get();
-  return list.items as V1Deployment[];
+  return apiServer().managedDeployments(namespace);
 }
 
 let grouped: { version: number; map: ReadonlyMap<string, readonly V1Deployment[]> } | undefined;
@@ -173,9 +182,8 @@ let grouped: { version: number; map: ReadonlyMap<string, readonly V1Deployment[]
 export async function managedDeploymentsByNamespace(): Promise<ReadonlyMap<string, readonly V1Deployment[]>> {
   const mirrored = mirroredManagedDeploymentsByNamespace();
   if (mirrored !== undefined) return mirrored;
-  const list = await K8s(kind.Deployment).WithLabel(KIND_LABEL).Get();
   const byNamespace = new Map<string, V1Deployment[]>();
-  for (const d of list.items as V1Deployment[]) {
+  for (const d of await apiServer().allManagedDeployments()) {
     const ns = d.metadata?.namespace ?? "";
     byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), d]);
   }

@@ -69,7 +69,13 @@ export function reuseConnections(kc: KubeConfig): KubeConfig {
   return kc;
 }
 
-export function kubeClusterApi(configNamespace: string, kc: KubeConfig = defaultConfig()): ClusterApi {
+/** ClusterApi, and what only admission reads directly. */
+export interface KubeClusterApi extends ClusterApi {
+  /** Deployments carrying the kind label, in every namespace. */
+  allManagedDeployments(): Promise<V1Deployment[]>;
+}
+
+export function kubeClusterApi(configNamespace: string, kc: KubeConfig = defaultConfig()): KubeClusterApi {
   reuseConnections(kc);
   const objects = KubernetesObjectApi.makeApiClient(kc);
   const core = kc.makeApiClient(CoreV1Api);
@@ -104,6 +110,9 @@ export function kubeClusterApi(configNamespace: string, kc: KubeConfig = default
     },
     async managedDeployments(namespace) {
       return ((await list("apps/v1", "Deployment", namespace, KIND_LABEL)) ?? []) as V1Deployment[];
+    },
+    async allManagedDeployments() {
+      return ((await list("apps/v1", "Deployment", undefined, KIND_LABEL)) ?? []) as V1Deployment[];
     },
     listManaged: (apiVersion, kind, namespace) => list(apiVersion, kind, namespace, MANAGED_SELECTOR),
     async get(ref) {
