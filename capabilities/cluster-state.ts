@@ -36,9 +36,9 @@ export function cachedClusterConfig(): ClusterConfig | undefined {
 /**
  * What admission reads from the API server itself (the config, and what the watch copies do not
  * hold yet), over shared keep-alive connections (reconcile/kube-api.ts). Pepr's K8s() makes a
- * new connection pool for every request and keeps its connection open for ten minutes: the
- * config's re-read every 5 s held about 120 idle connections, and reads that bypass the watch
- * copies grew the controller by about 100 KB per request until it ran out of memory.
+ * new connection pool for every request and keeps its connection open for ten minutes: each
+ * re-read of the config left one more idle connection, and reads that bypass the watch copies
+ * grew the controller by about 100 KB per request until it ran out of memory.
  */
 let api: KubeClusterApi | undefined;
 const apiServer = (): KubeClusterApi => (api ??= kubeClusterApi(configNamespace()));
@@ -60,7 +60,7 @@ async function readClusterConfig(): Promise<ClusterConfig> {
     else if (!parsed) Log.warn(`ai-workloads-config has no ${CONFIG_MAP_KEY}; keeping the last valid config`);
     else Log.warn({ findings: parsed.findings.length }, "ai-workloads-config is invalid; keeping the last valid config");
   } catch (e) {
-    // Anything but a 404 keeps the last valid config.
+    // A read that fails keeps the last valid config.
     Log.warn({ err: String(e) }, "cannot read ai-workloads-config; keeping the last valid config");
   }
   return lastValid;
