@@ -154,6 +154,8 @@ const isNamespaceName = (n: string): boolean => n.length <= 63 && /^[a-z0-9]([-a
 export async function namespaceAnnotations(namespace: string): Promise<Record<string, string>> {
   const mirrored = mirroredNamespaceAnnotations(namespace);
   if (mirrored !== undefined) return mirrored;
+  // Read as an object, not with the reconciler's namespaceAnnotations, which counts a terminating
+  // Namespace as gone: admission answers as the watch copy does, which keeps it until it is deleted.
   const ns = await apiServer().get({ apiVersion: "v1", kind: "Namespace", namespace: "", name: namespace });
   return ns?.metadata?.annotations ?? NO_ANNOTATIONS;
 }
@@ -185,7 +187,9 @@ export async function managedDeploymentsByNamespace(): Promise<ReadonlyMap<strin
   const byNamespace = new Map<string, V1Deployment[]>();
   for (const d of await apiServer().allManagedDeployments()) {
     const ns = d.metadata?.namespace ?? "";
-    byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), d]);
+    const list = byNamespace.get(ns);
+    if (list) list.push(d);
+    else byNamespace.set(ns, [d]);
   }
   return byNamespace;
 }
