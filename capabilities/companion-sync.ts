@@ -12,7 +12,7 @@ import { kubeClusterApi } from "./reconcile/kube-api";
 import { COMPANION_KINDS } from "./reconcile/cluster-api";
 import { type Mirrors, cachedClusterApi } from "./reconcile/cached-api";
 import { deploymentChangeMatters } from "./reconcile/event-filter";
-import { Mirror } from "./reconcile/mirror";
+import { Mirror, identityOnly } from "./reconcile/mirror";
 import { Reconciler } from "./reconcile/reconciler";
 import { RESYNC_ENV, resyncInterval } from "./reconcile/resync";
 
@@ -87,19 +87,17 @@ const onConfig = async (): Promise<void> => {
 When(a.ConfigMap).IsCreatedOrUpdated().InNamespace(configNamespace()).WithName(CONFIG_MAP_NAME).Watch(onConfig);
 When(a.ConfigMap).IsDeleted().InNamespace(configNamespace()).WithName(CONFIG_MAP_NAME).Watch(onConfig);
 
-// mlserver settings (SPEC §13.1): a changed settings ConfigMap of a known mlserver app is checked
-// again; every other ConfigMap is dropped here without any API call. The names cannot be known
-// up front, so this watch is cluster-wide, and Pepr's watcher keeps a copy of every ConfigMap in
-// the cluster (data included) in its memory and lists them all again every relist interval
-// (PEPR_RELIST_INTERVAL_SECONDS, 10 minutes). Deletions are not watched, which would keep a second
-// such copy: a deleted settings ConfigMap makes no conflict, and what was reported stays reported.
-const onSettingsConfigMap = (cm: { metadata?: V1ObjectMeta }): void => {
+// mlserver settings (SPEC §13.1): a changed or deleted settings ConfigMap of a known mlserver app
+// is checked again; every other ConfigMap is dropped here without any API call. The names cannot
+// be known up front, so the watch is cluster-wide; it is not a Pepr binding, whose watch would hold
+// every ConfigMap of the cluster with its data. The watch library keeps the very object it hands
+// over, so each is cut to its identity first (identityOnly): the watcher's memory follows the
+// number of ConfigMaps in the cluster, not their size.
+const onSettingsConfigMap = (cm: KubeObject, phase: string): void => {
   const { namespace, name, resourceVersion } = cm.metadata ?? {};
   if (!started || !namespace || !name) return;
-  if (started.reconciler.settingsConfigMapChanged(namespace, name, resourceVersion)) enqueue(namespace);
+  if (started.reconciler.settingsConfigMapChanged(namespace, name, phase === "DELETED" ? undefined : resourceVersion)) enqueue(namespace);
 };
-
-When(a.ConfigMap).IsCreatedOrUpdated().Watch(onSettingsConfigMap);
 
 // The kinds a pass reads, each kept by one list+watch of its own (kubernetes-fluent-client, as
 // Pepr's bindings use it) whose copy the reconciler reads instead of the API server
@@ -132,26 +130,29 @@ const RESTART_MS = 30_000;
 
 type OnEvent = (o: KubeObject, phase: string, before: KubeObject | undefined) => void;
 
-function keep(model: GenericClass, labels: Record<string, string>, mirror: Mirror, onEvent: OnEvent): void {
-  mirror.synced = false;
-  mirror.clear();
+/** A list+watch of one kind, started again after it gives up; with a mirror, the copy passes read. */
+function keep(model: GenericClass, labels: Record<string, string>, mirror: Mirror | undefined, onEvent: OnEvent): void {
+  if (mirror) {
+    mirror.synced = false;
+    mirror.clear();
+  }
   const filters = Object.keys(labels).length > 0 ? { labels } : {};
   const watcher = K8s(model, filters).Watch((o, phase) => {
     // The mirror drops what nothing reads (status, managedFields) from this very object, which the
     // watch library caches too: neither copy holds them.
-    const before = mirror.get(o.metadata?.namespace ?? "", o.metadata?.name ?? "");
-    mirror.apply(o as KubeObject, phase);
+    const before = mirror?.get(o.metadata?.namespace ?? "", o.metadata?.name ?? "");
+    mirror?.apply(o as KubeObject, phase);
     onEvent(o as KubeObject, phase, before);
   }, watchCfg());
   // The first list's items are handed over right after this event; later lists keep it true.
-  watcher.events.on(WatchEvent.LIST, () => setImmediate(() => (mirror.synced = true)));
+  if (mirror) watcher.events.on(WatchEvent.LIST, () => setImmediate(() => (mirror.synced = true)));
   // Given up (a kind not installed, the API server gone for long): passes read the API server, and the watch starts again.
   let stopped = false;
   const restart = (why: unknown): void => {
     if (stopped) return;
     stopped = true;
-    mirror.synced = false;
-    Log.warn({ kind: mirror.kind, err: String(why) }, "watch gave up; reading the API server until it is back");
+    if (mirror) mirror.synced = false;
+    Log.warn({ kind: mirror?.kind ?? model.name, err: String(why) }, "watch gave up; reading the API server until it is back");
     watcher.close();
     setTimeout(() => keep(model, labels, mirror, onEvent), RESTART_MS).unref();
   };
@@ -167,6 +168,7 @@ if (process.env.PEPR_WATCH_MODE === "true" || process.env.PEPR_MODE === "dev") {
   keep(a.Deployment, { [KIND_LABEL]: "" }, mirrors.deployments, (o, phase, before) => {
     if (deploymentChangeMatters(before, o, phase)) enqueue(o.metadata?.namespace);
   });
+  keep(a.ConfigMap, {}, undefined, (o, phase) => onSettingsConfigMap(identityOnly(o), phase));
   const models: Record<string, GenericClass> = {
     Service: a.Service,
     HorizontalPodAutoscaler: a.HorizontalPodAutoscaler,

@@ -1,5 +1,5 @@
 // The watch's copy of one kind: the newest version per object, in the order of the stream.
-import { Mirror } from "./mirror";
+import { Mirror, identityOnly } from "./mirror";
 
 describe("Mirror", () => {
   it("keeps the newest object per name, and a DELETED of an older incarnation leaves the new one", () => {
@@ -83,5 +83,33 @@ describe("what a copy keeps", () => {
     const m = new Mirror("v1", "Service");
     m.apply(stored(), "MODIFIED");
     expect(Object.keys(m.get("x", "a")!).sort()).toEqual(["apiVersion", "kind", "metadata", "spec"]);
+  });
+});
+
+describe("identityOnly: what the settings ConfigMap watch keeps of each ConfigMap", () => {
+  it("keeps the name, namespace, uid and resourceVersion, in the object the watch library holds, and drops the data", () => {
+    const cm = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: {
+        name: "dashboards",
+        namespace: "monitoring",
+        uid: "u1",
+        resourceVersion: "42",
+        labels: { grafana_dashboard: "1" },
+        annotations: { "kubectl.kubernetes.io/last-applied-configuration": "x".repeat(10_000) },
+        managedFields: [{ manager: "kubectl" }],
+      },
+      data: { "big.json": "y".repeat(100_000) },
+      binaryData: { "logo.png": "eQ==" },
+      immutable: false,
+    };
+    const kept = identityOnly(cm);
+    expect(kept).toBe(cm);
+    expect(cm).toEqual({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "dashboards", namespace: "monitoring", uid: "u1", resourceVersion: "42" },
+    });
   });
 });

@@ -17,6 +17,19 @@ export function slim(o: KubeObject): KubeObject {
   return o;
 }
 
+/**
+ * What the watch library keeps of an object of which only its identity is read (the ConfigMaps of
+ * the mlserver settings index): its name, namespace, uid and resourceVersion, in place (see slim).
+ * The library needs the uid and resourceVersion to tell a relist's changes; the data, annotations
+ * (kubectl's last-applied copy of the data included) and labels are dropped.
+ */
+export function identityOnly(o: KubeObject): KubeObject {
+  const { name, namespace, uid, resourceVersion } = o.metadata ?? {};
+  for (const key of Object.keys(o)) if (key !== "apiVersion" && key !== "kind") delete (o as Record<string, unknown>)[key];
+  o.metadata = { name, namespace, uid, resourceVersion };
+  return o;
+}
+
 export type Phase = "ADDED" | "MODIFIED" | "DELETED" | string;
 
 /** Deletions remembered (the newest), so that a read older than one does not bring its object back. */
