@@ -170,6 +170,11 @@ async function main(): Promise<void> {
       `${fmt(mem.withUnmanaged.peakMiB, 0)} MiB`,
       settled(mem.withUnmanaged),
     );
+    row(
+      `memory: watcher peak RSS (${mem.managed.apps} managed, the unlabelled, ${mem.withConfigMaps.configMaps} ConfigMaps of 900 KiB beside them)`,
+      `${fmt(mem.withConfigMaps.peakMiB, 0)} MiB`,
+      `${settled(mem.withConfigMaps)}; V8 heap in use ${fmt(mem.withConfigMaps.heap?.heapUsedMiB ?? NaN, 0)} MiB against ${fmt(mem.withUnmanaged.heap?.heapUsedMiB ?? NaN, 0)} without them, for ${fmt(mem.withConfigMaps.dataMiB, 0)} MiB of ConfigMap data (the watch keeps identities only); the RSS carries each relist's response, every ConfigMap with its data`,
+    );
     row(`memory: watcher peak RSS (${mem.low.apps} managed, the unlabelled too)`, `${fmt(mem.low.peakMiB, 0)} MiB`, settled(mem.low));
     row(`memory: watcher peak RSS (${mem.high.apps} managed, the unlabelled too)`, `${fmt(mem.high.peakMiB, 0)} MiB`, settled(mem.high));
     row("memory: admission controller peak RSS", `${fmt(mem.admissionPeakMiB, 0)} MiB`, `floor module: ${fmt(floorPeakRssMiB, 0)} MiB`);

@@ -413,11 +413,16 @@ export interface WatcherMemory {
   heap?: HeapSplit;
 }
 
+/** ConfigMaps of 900 KiB each beside the unlabelled Deployments in one memory measurement. */
+const BULK_CONFIG_MAPS = 60;
+
 export interface MemoryBench {
   periodSeconds: number;
   /** Peak RSS (MiB) of a fresh watcher over a relist and resync period. */
   managed: { apps: number } & WatcherMemory;
   withUnmanaged: { unmanaged: number } & WatcherMemory;
+  /** As withUnmanaged, with large ConfigMaps the module has no use for in the same namespace (SPEC §13.1's watch sees them). */
+  withConfigMaps: { configMaps: number; dataMiB: number } & WatcherMemory;
   /** The slope's ends (issue #14: 500 and 2,000 apps), the unlabelled Deployments beside both. */
   low: { apps: number } & WatcherMemory;
   high: { apps: number } & WatcherMemory;
@@ -501,6 +506,20 @@ export async function benchWatcherMemory(): Promise<MemoryBench> {
   }
   const withUnmanaged = { unmanaged, ...(await watcherPeak(heapOptions)) };
 
+  // Large ConfigMaps of no AI workload (dashboards, bundles): the settings ConfigMap watch is
+  // cluster-wide and sees them all. Taken away again before the next measurement.
+  const bulkBytes = 900 * 1024;
+  const bulk = Array.from({ length: BULK_CONFIG_MAPS }, (_, k) => ({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: `bulk-${k}`, namespace: ns },
+    data: { "dashboard.json": "x".repeat(bulkBytes) },
+  }));
+  // Server-side: a client-side apply would copy each into an annotation, over its size limit.
+  for (let from = 0; from < bulk.length; from += 10) await apply(writeYaml("bulk-configmaps.yaml", bulk.slice(from, from + 10)));
+  const withConfigMaps = { configMaps: bulk.length, dataMiB: (bulk.length * bulkBytes) / 2 ** 20, ...(await watcherPeak(heapOptions)) };
+  await kubectlOk(["delete", "configmap", "-n", ns, ...bulk.map(c => c.metadata.name)], { timeoutMs: 10 * 60_000 });
+
   // The low end: the second half of the managed set deleted (the watcher prunes their companions), then brought back.
   const lowApps = Math.floor(apps / 2);
   const upperHalf = managedSet("bench", namespaces, lowApps, apps - lowApps);
@@ -518,5 +537,5 @@ export async function benchWatcherMemory(): Promise<MemoryBench> {
   const high = { apps: Math.max(apps, appsHigh), ...(await watcherPeak(heapOptions)) };
   // Back to the run's own resync period.
   await restartWatcher({ PEPR_RELIST_INTERVAL_SECONDS: "600", [RESYNC_ENV]: resync ?? "600", NODE_OPTIONS: heapOptions });
-  return { periodSeconds, managed, withUnmanaged, low, high, admissionPeakMiB: memoryMiB(pidOf("admission")).peak };
+  return { periodSeconds, managed, withUnmanaged, withConfigMaps, low, high, admissionPeakMiB: memoryMiB(pidOf("admission")).peak };
 }
