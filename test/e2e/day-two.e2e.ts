@@ -628,7 +628,7 @@ aad:
     await deleteNamespaces([ns]);
   });
 
-  it("a refused require-jwt AuthorizationPolicy holds the route back, through a re-apply and a resync; once allowed, the rules go out before the route (JWT protection never fails open)", async () => {
+  it("a refused require-jwt AuthorizationPolicy holds the route back, through client-side and server-side re-applies and a resync; once allowed, the rules go out before the route (JWT protection never fails open)", async () => {
     const ns = NAMESPACES.guardRefused;
     // A secured Namespace asks for its JWT rules by itself: the policy is in place before it is secured.
     await mustApply([namespaceObject(ns)], "create");
@@ -655,9 +655,11 @@ aad:
     expect(failed.route).toContain(
       "held back until AuthorizationPolicy/ai-workloads-require-jwt is applied, so that no route goes out without its JWT rules",
     );
-    // Day two while refused: the same Deployment re-applied (three-way merge) and a resync change nothing.
+    // Day two while refused: the same Deployment re-applied (three-way merge, then server-side) and a resync change nothing.
     await mustApply([deployment(ns, "model", "mlserver", { "example.com/touched": "yes" })], "apply");
     await staysAsItWas(ns, held, "require-jwt refused");
+    await mustApply([deployment(ns, "model", "mlserver", { "example.com/touched": "server-side" })], "apply-server");
+    await staysAsItWas(ns, held, "require-jwt refused, after a server-side apply");
     const routeWrites = moduleWritesIn(ns, mark).filter(e => e.objectRef?.resource === "virtualservices");
     expect(routeWrites.map(describeWrite)).toEqual([]);
 
