@@ -228,11 +228,13 @@ describe("a route clash across namespaces on one host and gateway (SPEC §12.6),
   const admittedNext = (what: string): Promise<string> =>
     waitFor(what, async () => (await dryRun()) === "admitted" && "admitted", { timeoutMs: 20_000 });
 
+  beforeAll(async () => {
+    await freshNamespace(first, SHARED);
+    await freshNamespace(second, SHARED);
+  });
   afterAll(() => deleteNamespaces([first, second]));
 
   it("is refused while another namespace's app holds the path, and admitted once the Namespace, the holder or its path changes", async () => {
-    await freshNamespace(first, SHARED);
-    await freshNamespace(second, SHARED);
     expect((await applyYaml([holder("/shared")])).code).toBe(0);
     const expected = renderObjects(
       [namespaceObject(first, SHARED), namespaceObject(second, SHARED), holder("/shared"), newcomer],
@@ -259,6 +261,23 @@ describe("a route clash across namespaces on one host and gateway (SPEC §12.6),
     await kubectlOk(["delete", "deployment", "holder", "-n", first, "--wait=true"]);
     await admittedNext("the newcomer admitted once the holder is gone");
   });
+
+  it.each(["create", "apply", "apply-server"] as const)(
+    "is refused when the holder comes in the same kubectl %s, just before it (the watch copies keep up with requests sent one after another)",
+    async verb => {
+      const expected = renderObjects(
+        [namespaceObject(first, SHARED), namespaceObject(second, SHARED), holder("/shared"), newcomer],
+        configFile,
+      );
+      expect(expected.denied).toHaveLength(1);
+      const r = await applyYaml([holder("/shared"), newcomer], { verb });
+      expect(r.code).not.toBe(0);
+      expect(denial(r.stderr)).toEqual({ webhook: DEPLOYMENT_WEBHOOK, message: expected.denied[0] });
+      expect(await getObject("deployment", "holder", first)).toBeDefined();
+      expect(await getObject("deployment", "newcomer", second)).toBeUndefined();
+      await kubectlOk(["delete", "deployment", "holder", "-n", first, "--wait=true"]);
+    },
+  );
 });
 
 describe("settings objects that break policy are refused with the CLI's lines", () => {
