@@ -225,6 +225,9 @@ describe("a route clash across namespaces on one host and gateway (SPEC §12.6),
     const r = await applyYaml([newcomer], { dryRun: true });
     return r.code === 0 ? "admitted" : (denial(r.stderr)?.message ?? r.stderr);
   };
+  /** What the CLI says of the holder on /shared and the newcomer together: the newcomer's denial. */
+  const renderedClash = (): ReturnType<typeof renderObjects> =>
+    renderObjects([namespaceObject(first, SHARED), namespaceObject(second, SHARED), holder("/shared"), newcomer], configFile);
   const admittedNext = (what: string): Promise<string> =>
     waitFor(what, async () => (await dryRun()) === "admitted" && "admitted", { timeoutMs: 20_000 });
 
@@ -236,10 +239,7 @@ describe("a route clash across namespaces on one host and gateway (SPEC §12.6),
 
   it("is refused while another namespace's app holds the path, and admitted once the Namespace, the holder or its path changes", async () => {
     expect((await applyYaml([holder("/shared")])).code).toBe(0);
-    const expected = renderObjects(
-      [namespaceObject(first, SHARED), namespaceObject(second, SHARED), holder("/shared"), newcomer],
-      configFile,
-    );
+    const expected = renderedClash();
     expect(expected.denied).toHaveLength(1);
     expect(
       await waitFor("the newcomer refused", async () => (await dryRun()) === expected.denied[0] && "refused", { timeoutMs: 20_000 }),
@@ -265,10 +265,7 @@ describe("a route clash across namespaces on one host and gateway (SPEC §12.6),
   it.each(["create", "apply", "apply-server"] as const)(
     "is refused when the holder comes in the same kubectl %s, just before it (the watch copies keep up with requests sent one after another)",
     async verb => {
-      const expected = renderObjects(
-        [namespaceObject(first, SHARED), namespaceObject(second, SHARED), holder("/shared"), newcomer],
-        configFile,
-      );
+      const expected = renderedClash();
       expect(expected.denied).toHaveLength(1);
       const r = await applyYaml([holder("/shared"), newcomer], { verb });
       expect(r.code).not.toBe(0);
